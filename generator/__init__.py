@@ -1,0 +1,1 @@
+"""Turn entries and results into Markdown pages, then build the site."""

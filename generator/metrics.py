@@ -1,0 +1,59 @@
+"""Display metadata for metrics (from schema.yaml) and number formatting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+SCHEMA = Path(__file__).with_name("schema.yaml")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str
+    display: str
+    unit: str
+    higher_is_better: bool | None
+
+
+class UnknownMetric(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+
+
+def info(name: str) -> MetricInfo:
+    spec = schema()["metrics"].get(name)
+    if spec is None:
+        raise UnknownMetric(f"metric {name!r} is not described in {SCHEMA.name}; add it there")
+    return MetricInfo(name, spec["display"], spec["unit"], spec.get("higher_is_better"))
+
+
+def fmt(value: float | int | None, unit: str) -> str:
+    """One consistent way to print a number of a given unit."""
+    if value is None:
+        return "—"
+    if unit == "fraction":
+        return f"{100 * value:.2f}%"
+    if unit in ("count", "parameters", "bytes") and float(value).is_integer():
+        return f"{int(value):,}"
+    if unit == "bits/byte":
+        return f"{value:.4f}"
+    if unit == "ratio":
+        return f"{value:.2f}×"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def to_metric_unit(value: float, claim_unit: str | None, metric_unit: str) -> float:
+    """Convert a claimed value into the metric's unit where the two differ only by scale."""
+    if claim_unit == "%" and metric_unit == "fraction":
+        return value / 100
+    return value

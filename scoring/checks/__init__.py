@@ -1,0 +1,3 @@
+"""Built-in checks; importing this package registers them."""
+
+from scoring.checks import classification  # noqa: F401

@@ -1,0 +1,84 @@
+"""Find data files in the data dir and verify them against the sha256 their entry pins."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scoring.check import Context, Unavailable
+from scoring.entries import DataFile, FilesSource
+
+DATA_ENV = "UNFRAGILE_DATA_DIR"
+_VERIFIED: dict[tuple, str] = {}
+
+
+def default_data_dir() -> Path | None:
+    value = os.environ.get(DATA_ENV)
+    return Path(value) if value else None
+
+
+def sha256_file(path: Path) -> str:
+    stat = path.stat()
+    memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo not in _VERIFIED:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        _VERIFIED[memo] = digest.hexdigest()
+    return _VERIFIED[memo]
+
+
+def dataset_files(ctx: Context, dataset_id: str, split: str | None = None) -> list[DataFile]:
+    entry = ctx.catalog.get(dataset_id)
+    if entry is None or not isinstance(entry.source, FilesSource):
+        raise Unavailable(f"no dataset entry {dataset_id!r} with data files")
+    files = [f for f in entry.source.files if split is None or f.split == split]
+    if not files:
+        raise Unavailable(f"dataset {dataset_id!r} declares no file for split {split!r}")
+    return files
+
+
+@dataclass(frozen=True)
+class Resolved:
+    path: Path
+    spec: DataFile
+
+
+def resolve(ctx: Context, spec: DataFile) -> Resolved:
+    """The local path of a pinned data file, after checking its sha256."""
+    if ctx.data_dir is None:
+        raise Unavailable(f"no data dir set ({DATA_ENV} or --data-dir); needs {spec.path}")
+    path = ctx.data_dir / spec.path
+    if not path.is_file():
+        raise Unavailable(f"data file {spec.path} not found in {ctx.data_dir}")
+    actual = sha256_file(path)
+    if actual != spec.sha256:
+        raise Unavailable(f"data file {spec.path} has sha256 {actual[:12]}…, the entry pins {spec.sha256[:12]}…")
+    return Resolved(path, spec)
+
+
+def split_file(ctx: Context, dataset_id: str, split: str) -> Resolved:
+    files = dataset_files(ctx, dataset_id, split)
+    if len(files) != 1:
+        raise Unavailable(f"dataset {dataset_id!r} split {split!r} has {len(files)} files; expected one")
+    return resolve(ctx, files[0])
+
+
+def read_labelled_tsv(path: Path) -> tuple[list[str], list[int]]:
+    """GLUE-style ``sentence<TAB>label`` with a header row."""
+    sentences, labels = [], []
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(rows, None)
+        if header is None or [h.strip() for h in header[:2]] != ["sentence", "label"]:
+            raise ValueError(f"{path}: expected a header 'sentence<TAB>label'")
+        for n, row in enumerate(rows, start=2):
+            if len(row) != 2 or row[1].strip() not in ("0", "1"):
+                raise ValueError(f"{path}:{n}: expected 'sentence<TAB>0|1'")
+            sentences.append(row[0].strip())
+            labels.append(int(row[1]))
+    return sentences, labels

@@ -1,0 +1,45 @@
+"""Small statistics shared by checks: confusion metrics and bootstrap intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def confusion(labels, preds) -> dict[str, int]:
+    y, p = np.asarray(labels), np.asarray(preds)
+    return {
+        "tp": int(((p == 1) & (y == 1)).sum()),
+        "fp": int(((p == 1) & (y == 0)).sum()),
+        "tn": int(((p == 0) & (y == 0)).sum()),
+        "fn": int(((p == 0) & (y == 1)).sum()),
+    }
+
+
+def binary_metrics(labels, preds) -> dict[str, float | int]:
+    """Accuracy, precision, recall and F1 with label 1 as the positive class."""
+    c = confusion(labels, preds)
+    n = c["tp"] + c["fp"] + c["tn"] + c["fn"]
+    precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+    recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"accuracy": (c["tp"] + c["tn"]) / n, "precision": precision, "recall": recall, "f1": f1, **c, "n": n}
+
+
+def bootstrap_mean_ci(values, seed: int = 0, resamples: int = 2000, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval for the mean of per-example values."""
+    x = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(x), size=(resamples, len(x)))
+    means = x[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def bootstrap_ratio_ci(num, den, seed: int = 0, resamples: int = 2000, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval for sum(num)/sum(den), resampling items (documents) together."""
+    a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(resamples, len(a)))
+    ratios = a[idx].sum(axis=1) / b[idx].sum(axis=1)
+    alpha = (1 - level) / 2
+    return float(np.quantile(ratios, alpha)), float(np.quantile(ratios, 1 - alpha))
