@@ -26,6 +26,14 @@ class Metric:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class Shard:
+    """One independently processable piece of a check's input (e.g. one .jsonl.zst file)."""
+
+    name: str  # data-dir-relative path, shown to users
+    sha256: str  # pinned in the entry; part of the shard's key
+
+
 @dataclass
 class Context:
     """What a check may use: resolved paths, the catalog of entries, a seed and a progress callback."""
@@ -66,4 +74,19 @@ class Check:
         return {}
 
     def run(self, entry: Entry, args: Args, ctx: Context) -> Outcome:
+        """Whole check in one call. Sharded checks need not override it."""
+        shards = self.shards(entry, args, ctx)
+        if shards is None:
+            raise NotImplementedError(f"{self.name} implements neither run nor shards")
+        return self.merge(entry, args, ctx, [self.run_shard(entry, args, ctx, s) for s in shards])
+
+    # Sharded checks (corpora): the runner may plan one unit per shard, store each partial,
+    # skip shards already done, and merge. Partials are plain JSON-serialisable dicts.
+    def shards(self, entry: Entry, args: Args, ctx: Context) -> list[Shard] | None:
+        return None
+
+    def run_shard(self, entry: Entry, args: Args, ctx: Context, shard: Shard) -> dict:
+        raise NotImplementedError
+
+    def merge(self, entry: Entry, args: Args, ctx: Context, partials: list[dict]) -> Outcome:
         raise NotImplementedError
