@@ -1,0 +1,90 @@
+"""Shared fixtures: a tiny project (entries, a 10-row SST-2-style dataset, results) in tmp paths."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("UNFRAGILE_DATA_DIR") or ROOT.parent / "shared" / "data")
+
+TINY_ROWS = [
+    ("a charming and often affecting journey .", 1),
+    ("unflinchingly bleak and desperate", 0),
+    ("the best film of the year , a triumph", 1),
+    ("dull , lifeless and badly acted", 0),
+    ("a warm , funny and wonderful movie", 1),
+    ("a boring mess with no redeeming qualities", 0),
+    ("great performances and a lovely script", 1),
+    ("the worst kind of hollow sentiment", 0),
+    ("it is not bad at all", 1),
+    ("terrible , awful , ugly", 0),
+]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path) -> Path:
+    """tmp_path with entries/ (a tiny dataset + the afinn lexicon), data/ and an empty results/."""
+    data = tmp_path / "data" / "tiny"
+    data.mkdir(parents=True)
+    tsv = data / "dev.tsv"
+    tsv.write_text("sentence\tlabel\n" + "".join(f"{s} \t{y}\n" for s, y in TINY_ROWS), encoding="utf-8")
+    (tmp_path / "entries" / "datasets").mkdir(parents=True)
+    (tmp_path / "entries" / "models").mkdir(parents=True)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "entries" / "datasets" / "tiny-sst.yaml").write_text(f"""\
+id: tiny-sst
+kind: dataset
+type: benchmark
+title: Tiny SST
+summary: Ten labelled sentences for tests.
+license: CC0
+source:
+  type: files
+  copy: test fixture
+  files:
+    - path: tiny/dev.tsv
+      split: dev
+      sha256: {sha256(tsv)}
+capabilities:
+  - id: tiny
+    title: Tiny
+    summary: Ten rows.
+    unique: Small.
+    vs_alternatives: Smaller than SST-2.
+""", encoding="utf-8")
+    afinn = (ROOT / "entries" / "models" / "afinn.yaml").read_text(encoding="utf-8")
+    (tmp_path / "entries" / "models" / "afinn.yaml").write_text(
+        afinn.replace("dataset: sst2", "dataset: tiny-sst"), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def project_args(tiny_project: Path) -> list[str]:
+    p = tiny_project
+    return ["--entries", str(p / "entries"), "--results", str(p / "results"), "--data-dir", str(p / "data"),
+            "--out", str(p / "generated"), "--site-dir", str(p / "site"), "--cache-dir", str(p / "cache"),
+            "--docs", str(ROOT / "docs"), "--config", str(ROOT / "mkdocs.yml"), "-q"]
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "sst2" / "dev.tsv").is_file():
+        pytest.skip(f"real data not found in {SHARED_DATA} (set UNFRAGILE_DATA_DIR)")
+    return SHARED_DATA
+
+
+def copy_entries(dst: Path, *names: str) -> None:
+    for name in names:
+        src = next((ROOT / "entries").rglob(f"{name}.yaml"))
+        target = dst / src.relative_to(ROOT / "entries")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
