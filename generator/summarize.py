@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from generator import figures
 from generator import metrics as M
-from scoring.entries import Claim, Entry, FilesSource, HubSource, LocalSource, PyPISource
+from generator.charts import Chart
+from generator.compare import ComparisonView, comparison
+from generator.leaderboards import Leaderboard, leaderboard
+from generator.match import Neighbour, comparison_pairs, neighbours
+from generator.rank import RankSpec, RankView, parse_spec, rank_entry
+from scoring.entries import Claim, Entry, FilesSource, HubSource, LocalSource, PyPISource, StdlibSource
 from scoring.results import Result
 
 DEFAULT_RELATIVE_TOLERANCE = 0.02
@@ -41,6 +48,13 @@ class MetricRow:
 
 
 @dataclass
+class DetailTable:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
 class ResultView:
     entry: str
     id: str
@@ -48,9 +62,26 @@ class ResultView:
     status: str
     reason: str | None
     metrics: list[MetricRow]
+    values: dict[str, float | int]
     config: dict
     provenance: dict
     details: dict
+    tables: list[DetailTable] = field(default_factory=list)
+
+
+@dataclass
+class NeighbourView:
+    id: str
+    title: str
+    similarity: float
+    rank: str
+    compare: str | None  # slug of the comparison page, when there is one
+
+
+@dataclass
+class ComparisonLink:
+    title: str  # the other entry's title
+    slug: str
 
 
 @dataclass
@@ -70,42 +101,19 @@ class EntryView:
     verdicts: dict[str, int]
     checks_declared: int
     checks_ok: int
+    rank: RankView | None = None
+    neighbours: list[NeighbourView] = field(default_factory=list)
+    times_matched: int = 0
+    charts: list[Chart] = field(default_factory=list)
+    comparisons: list[ComparisonLink] = field(default_factory=list)
 
+    @property
+    def claims_tested(self) -> int:
+        return self.verdicts["verified"] + self.verdicts["contradicted"]
 
-@dataclass
-class LeaderRow:
-    entry: str
-    title: str
-    status: str
-    value: float | None
-    shown: str
-    interval: str
-    n: str
-    note: str
-
-
-@dataclass
-class Leaderboard:
-    id: str
-    title: str
-    metric: str
-    rows: list[LeaderRow]
-
-
-@dataclass
-class FeatureRow:
-    feature: str
-    a: str
-    b: str
-
-
-@dataclass
-class ComparisonView:
-    slug: str
-    a: EntryView
-    b: EntryView
-    features: list[FeatureRow]
-    verdict: str
+    @property
+    def claims_testable(self) -> int:
+        return self.claims_tested + self.verdicts["untested"]
 
 
 @dataclass
@@ -113,7 +121,20 @@ class Site:
     entries: list[EntryView]
     leaderboards: list[Leaderboard]
     comparisons: list[ComparisonView]
+    rank_spec: RankSpec
+    match: dict
+    example: EntryView | None = None
     unavailable: list[ResultView] = field(default_factory=list)
+
+    @cached_property
+    def _by_id(self) -> dict[str, EntryView]:
+        return {e.id: e for e in self.entries}
+
+    def entry(self, entry_id: str) -> EntryView:
+        return self._by_id[entry_id]
+
+    def top_ranked(self, n: int) -> list[EntryView]:
+        return sorted(self.entries, key=lambda e: (-e.rank.total, e.id))[:n]
 
 
 def describe_source(entry: Entry) -> tuple[str, str | None]:
@@ -124,6 +145,8 @@ def describe_source(entry: Entry) -> tuple[str, str | None]:
         return f"PyPI {s.package}=={s.version}", f"https://pypi.org/project/{s.package}/{s.version}/"
     if isinstance(s, LocalSource):
         return f"local directory {s.path}", None
+    if isinstance(s, StdlibSource):
+        return f"Python standard library module {s.module}", f"https://docs.python.org/3/library/{s.module}.html"
     assert isinstance(s, FilesSource)
     files = ", ".join(f"{f.path} (sha256 {f.sha256[:12]}…)" for f in s.files)
     return f"{s.copy_}: {files}", None
@@ -162,24 +185,57 @@ def judge(claim: Claim, entry: Entry, results: dict[tuple[str, str], Result]) ->
     low = result.metrics.get(f"{claim.metric}_ci_low")
     high = result.metrics.get(f"{claim.metric}_ci_high")
     if claim.tolerance is not None:
-        tol = claim.tolerance
-        low, high = measured - tol, measured + tol
-        how = f"within ±{tol:g} of the measurement"
+        low, high = measured - claim.tolerance, measured + claim.tolerance
+        span = f"the measurement ± {claim.tolerance:g} (the claim's tolerance)"
     elif low is not None and high is not None:
-        how = f"inside the measured 95% interval [{M.fmt(low, info.unit)}, {M.fmt(high, info.unit)}]"
+        span = "the measured 95% interval"
     else:
         tol = abs(measured) * DEFAULT_RELATIVE_TOLERANCE
         low, high = measured - tol, measured + tol
-        how = f"within {DEFAULT_RELATIVE_TOLERANCE:.0%} of the measurement"
+        span = f"the measurement ± {DEFAULT_RELATIVE_TOLERANCE:.0%} (no interval was measured)"
+    shown = f"{span} [{M.fmt(low, info.unit)}, {M.fmt(high, info.unit)}]"
+    claimed_as = M.fmt(target, info.unit)
     if claim.comparison == "at-least":
-        ok, how = high >= target, "measured value (upper bound) at least the claim"
+        ok = high >= target
+        how = f"the upper end of {shown} {'reaches' if ok else 'is below'} the claimed {claimed_as}"
     elif claim.comparison == "at-most":
-        ok, how = low <= target, "measured value (lower bound) at most the claim"
+        ok = low <= target
+        how = f"the lower end of {shown} {'is at or below' if ok else 'is above'} the claimed {claimed_as}"
     else:
         ok = low <= target <= high
+        how = f"the claimed {claimed_as} is {'inside' if ok else 'outside'} {shown}"
     view.verdict = "verified" if ok else "contradicted"
-    view.basis = ("claim " + how) if ok else f"claim not {how}"
+    view.basis = how
     return view
+
+
+def _cell(key: str, value) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return "—" if value is None else str(value)
+    if isinstance(value, (int, float)):
+        try:
+            return M.fmt(value, M.info(key).unit)
+        except M.UnknownMetric:
+            return M.fmt(value, "count" if isinstance(value, int) else "")
+    if isinstance(value, (list, dict)):
+        return f"{len(value)} items (in the JSON export)"
+    return str(value)
+
+
+def detail_tables(details: dict) -> list[DetailTable]:
+    """Structured details as tables: {row: {column: value}} becomes one table, scalars one more."""
+    tables, scalars = [], []
+    for key in sorted(details):
+        value = details[key]
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            cols = sorted({c for v in value.values() for c in v})
+            rows = [[str(name)] + [_cell(c, value[name].get(c)) for c in cols] for name in sorted(value, key=str)]
+            tables.append(DetailTable(key.replace("_", " "), [key.replace("_", " ")] + cols, rows))
+        else:
+            scalars.append([key, _cell(key, value)])
+    if scalars:
+        tables.insert(0, DetailTable("details", ["detail", "value"], scalars))
+    return tables
 
 
 def result_view(result: Result) -> ResultView:
@@ -188,7 +244,8 @@ def result_view(result: Result) -> ResultView:
         info = M.info(name)
         rows.append(MetricRow(name, info.display, M.fmt(result.metrics[name], info.unit)))
     prov = result.provenance.model_dump()
-    return ResultView(result.entry, result.id, result.check, result.status, result.reason, rows, result.config, prov, result.details)
+    return ResultView(result.entry, result.id, result.check, result.status, result.reason, rows, dict(result.metrics),
+                      result.config, prov, result.details, detail_tables(result.details))
 
 
 def entry_view(entry: Entry, results: dict[tuple[str, str], Result]) -> EntryView:
@@ -208,62 +265,43 @@ def entry_view(entry: Entry, results: dict[tuple[str, str], Result]) -> EntryVie
                      len(entry.checks), sum(r.status == "ok" for r in mine))
 
 
-def leaderboard(spec: dict, catalog: dict[str, Entry], results: dict[tuple[str, str], Result]) -> Leaderboard:
-    info = M.info(spec["metric"])
-    rows = []
-    for entry in sorted(catalog.values(), key=lambda e: e.id):
-        for check in entry.checks:
-            args = check.args
-            if check.check != spec["check"] or any(str(args.get(k)) != str(v) for k, v in spec.get("where", {}).items()):
-                continue
-            r = results.get((entry.id, check.result_id))
-            if r is None:
-                rows.append(LeaderRow(entry.id, entry.title, "missing", None, "—", "—", "—", "not scored yet"))
-                continue
-            if r.status != "ok":
-                rows.append(LeaderRow(entry.id, entry.title, r.status, None, "—", "—", "—", r.reason or ""))
-                continue
-            value = r.metrics[spec["metric"]]
-            lo, hi = (r.metrics.get(k) for k in spec.get("ci", [None, None]))
-            interval = f"{M.fmt(lo, info.unit)} – {M.fmt(hi, info.unit)}" if lo is not None else "—"
-            rows.append(LeaderRow(entry.id, entry.title, "ok", value, M.fmt(value, info.unit), interval,
-                                  M.fmt(r.metrics.get("n"), "count"), str(r.config.get("rule", ""))))
-    sign = -1 if info.higher_is_better else 1
-    rows.sort(key=lambda row: (row.value is None, sign * (row.value or 0), row.entry))
-    return Leaderboard(spec["id"], spec["title"], info.display, rows)
+def example_entry(views: list[EntryView]) -> EntryView | None:
+    """The methodology's worked example: the entry with the most measured criteria (ties: higher rank, id)."""
+    ranked = [v for v in views if v.rank and any(c.measured for c in v.rank.criteria)]
+    if not ranked:
+        return None
+    return min(ranked, key=lambda v: (-sum(c.measured for c in v.rank.criteria), -v.rank.total, v.id))
 
 
-def comparison(a: EntryView, b: EntryView) -> ComparisonView:
-    def claims(e: EntryView) -> str:
-        v = e.verdicts
-        return f"{v['verified']} verified, {v['contradicted']} contradicted, {v['untested']} untested, {v['claimed']} claimed only"
-
-    features = [
-        FeatureRow("Kind", a.kind, b.kind),
-        FeatureRow("Type", a.type, b.type),
-        FeatureRow("Task", a.task or "—", b.task or "—"),
-        FeatureRow("License", a.license, b.license),
-        FeatureRow("Capabilities", f"{len(a.capabilities)} decomposed", f"{len(b.capabilities)} decomposed"),
-        FeatureRow("Claims", claims(a), claims(b)),
-        FeatureRow("Checks measured", f"{a.checks_ok} of {a.checks_declared}", f"{b.checks_ok} of {b.checks_declared}"),
-    ]
-    return ComparisonView(f"{a.id}-vs-{b.id}", a, b, features, verdict_sentence(a, b))
-
-
-def verdict_sentence(a: EntryView, b: EntryView) -> str:
-    """Who has more evidence, stated only from counts the engine produced."""
-    if a.checks_ok == b.checks_ok == 0:
-        return (f"Neither {a.title} nor {b.title} has a measured result yet, so no ranking is given: "
-                f"their pages list {sum(a.verdicts.values())} and {sum(b.verdicts.values())} claims, none verified.")
-    lead, other = (a, b) if a.checks_ok >= b.checks_ok else (b, a)
-    return (f"{lead.title} has more measured evidence ({lead.checks_ok} of {lead.checks_declared} checks) than "
-            f"{other.title} ({other.checks_ok} of {other.checks_declared}).")
-
-
-def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
-              pairs: list[tuple[str, str]]) -> Site:
+def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result], schema: dict,
+              vectors: dict | None = None) -> Site:
+    """Every view the templates print. ``vectors``: entry id -> unit vector from the match graph."""
+    spec = parse_spec(schema)
+    match = schema.get("match") or {}
     views = {e.id: entry_view(e, results) for e in sorted(catalog.values(), key=lambda e: e.id)}
-    boards = [leaderboard(spec, catalog, results) for spec in M.schema()["leaderboards"]]
-    comparisons = [comparison(views[a], views[b]) for a, b in pairs if a in views and b in views]
+    for entry_id, view in views.items():
+        view.rank = rank_entry(catalog[entry_id], results, spec, view.claims_tested, view.claims_testable)
+        view.charts = figures.entry_charts(catalog[entry_id], results, schema.get("charts") or [])
+    near = neighbours(vectors or {}, int(match.get("neighbours", 5)))
+    for found in near.values():
+        for n in found:
+            views[n.id].times_matched += 1
+    seed = [tuple(p) for p in schema.get("comparisons") or []]
+    pairs = comparison_pairs(catalog, near, seed, int(match.get("compare_neighbours", 3)),
+                             int(match.get("task_pairs_max", 12)))
+    comparisons = [comparison(views[a], views[b], why, vectors or {}) for a, b, why in pairs]
+    slugs = {frozenset((c.a.id, c.b.id)): c.slug for c in comparisons}
+    for c in comparisons:
+        c.a.comparisons.append(ComparisonLink(c.b.title, c.slug))
+        c.b.comparisons.append(ComparisonLink(c.a.title, c.slug))
+    for entry_id, found in near.items():
+        views[entry_id].neighbours = [_neighbour(views[n.id], n, slugs.get(frozenset((entry_id, n.id))))
+                                      for n in found]
+    boards = [leaderboard(b, catalog, results) for b in schema.get("leaderboards") or []]
     unavailable = [r for v in views.values() for r in v.results if r.status != "ok"]
-    return Site(list(views.values()), boards, comparisons, unavailable)
+    entries = list(views.values())
+    return Site(entries, boards, comparisons, spec, match, example_entry(entries), unavailable)
+
+
+def _neighbour(view: EntryView, n: Neighbour, slug: str | None) -> NeighbourView:
+    return NeighbourView(n.id, view.title, n.similarity, view.rank.shown if view.rank else "—", slug)

@@ -55,16 +55,21 @@ def cmd_score(args) -> int:
     if unknown:
         print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
         return 1
+    from scoring.entries import Limits
+    from scoring.executors import ExecutorError, get_executor
+
     ctx = Context(data_dir=args.data_dir, catalog=catalog, cache_dir=Path(args.cache_dir),
                   show_progress=not args.quiet)
-    executor = None
-    if getattr(args, "executor", "local") != "local":
-        from scoring.executors import get_executor
-
+    limits = Limits(time_s=args.time_limit, memory_mb=args.memory_limit)
+    try:
         executor = get_executor(args.executor, args)
-    report = score(catalog, ctx, args.results, only=args.only, force=args.force, executor=executor)
+        report = score(catalog, ctx, args.results, only=args.only, force=args.force, executor=executor, limits=limits)
+    except ExecutorError as err:
+        print(f"--executor {args.executor}: {err}", file=sys.stderr)
+        return 1
     ok = sum(r.status == "ok" for r in report.ran)
-    print(f"scored {len(report.ran)} check(s) ({ok} ok), {len(report.skipped)} up to date")
+    shards = f", {report.shards_run} shard(s) run, {report.shards_reused} reused" if report.shards_run or report.shards_reused else ""
+    print(f"scored {len(report.ran)} check(s) ({ok} ok), {len(report.skipped)} up to date{shards}")
     for r in report.not_ok:
         print(f"  {r.status}: {r.entry}/{r.id}: {r.reason}")
     stale_reasons = _stored_not_ok(args.results, report)
@@ -114,6 +119,19 @@ def cmd_site(args) -> int:
     return 0
 
 
+def _positive(kind, most: float = 1 << 24):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not 0 < value <= most:
+            raise argparse.ArgumentTypeError(f"expected a number above 0 and at most {most:g}, got {text!r}")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--entries", default="entries", help="entries dir (default: entries)")
@@ -136,8 +154,13 @@ def parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, parents=[common], help=helptext)
         s.add_argument("--only", nargs="+", metavar="ID", help="only these entries")
         s.add_argument("--force", action="store_true", help="rerun even when up to date")
-        s.add_argument("--executor", default="local", help="local (default) or ray")
-        s.add_argument("--address", default=None, help="Ray cluster address")
+        s.add_argument("--executor", default="local", choices=["local", "ray"], help="local process pool (default) or ray")
+        s.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+        s.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks (default: CPU cores)")
+        s.add_argument("--time-limit", type=_positive(float, 7 * 86400), default=None, metavar="S",
+                       help="seconds per check or shard unless its entry sets limits.time_s (default: 14400)")
+        s.add_argument("--memory-limit", type=_positive(int, 1 << 24), default=None, metavar="MB",
+                       help="MiB of address space per check unless its entry sets limits.memory_mb (default: RAM)")
         s.set_defaults(func=func, paths=[])
     sub.add_parser("generate", parents=[common], help="write Markdown pages").set_defaults(func=cmd_generate)
     sub.add_parser("build", parents=[common], help="mkdocs build --strict").set_defaults(func=cmd_build)

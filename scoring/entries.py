@@ -70,6 +70,13 @@ class LocalSource(Strict):
     path: str = Field(min_length=1)
 
 
+class StdlibSource(Strict):
+    """Code that ships with Python itself (e.g. zlib, lzma); its library versions go into provenance."""
+
+    type: Literal["stdlib"]
+    module: str = Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$", max_length=100)
+
+
 class DataFile(Strict):
     path: str = Field(pattern=r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$", description="relative to the data dir")
     sha256: str = Field(pattern=SHA256)
@@ -90,13 +97,22 @@ class FilesSource(Strict):
     files: list[DataFile] = Field(min_length=1)
 
 
-Source = Annotated[Union[HubSource, PyPISource, LocalSource, FilesSource], Field(discriminator="type")]
+Source = Annotated[Union[HubSource, PyPISource, LocalSource, StdlibSource, FilesSource],
+                   Field(discriminator="type")]
+
+
+class Limits(Strict):
+    """Resource limits for one unit of work (a check, or one shard of it); unset means the score command's default."""
+
+    time_s: float | None = Field(None, gt=0, le=7 * 86400, description="wall-clock seconds before the unit is stopped")
+    memory_mb: int | None = Field(None, ge=64, le=1 << 24, description="address-space limit of the unit's process, MiB")
 
 
 class CheckSpec(Strict):
     check: str = Field(description="a registered check name")
     id: Slug | None = Field(None, description="result name; defaults to the check name")
     args: dict = {}
+    limits: Limits = Field(default_factory=Limits, description="time and memory limits for this check")
 
     @property
     def result_id(self) -> str:
@@ -133,7 +149,7 @@ def _pydantic_problems(err: ValidationError, doc: yaml_loader.Document, display:
     return out
 
 
-_UNION_TAGS = {"huggingface", "pypi", "local", "files"}
+_UNION_TAGS = {"huggingface", "pypi", "local", "stdlib", "files"}
 
 
 def load_entry(path: Path, display: str | None = None) -> tuple[Entry | None, list[Problem], yaml_loader.Document | None]:

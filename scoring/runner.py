@@ -1,21 +1,37 @@
-"""Plan (entry × check) units, skip those whose key matches the stored result, run the rest."""
+"""Plan (entry × check [× shard]) work, skip what is up to date, hand the rest to an executor, record results.
+
+A unit is an entry's check; its key is a hash of everything that can change its answer, and a unit
+whose key matches the stored result is skipped. A sharded check (``Check.shards()``) becomes one
+task per shard: each finished shard's partial result is stored at once under the cache dir, keyed by
+the shard's own sha256, so a rerun (after a crash, or after one shard changed) runs only the shards
+it has no partial for, then merges them into the same result file an unsharded check writes.
+Tasks run in child processes under a time and memory limit (scoring/executors/isolate.py).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-import platform
 import subprocess
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scoring import __version__, registry, results
-from scoring.check import Args, Check, Context, Outcome, Unavailable
-from scoring.entries import CheckSpec, Entry
+from scoring.check import Args, Check, Context, Outcome, Shard, Unavailable
+from scoring.entries import CheckSpec, Entry, Limits
+
+DEFAULT_TIME_S = 4 * 3600.0
+
+
+def default_memory_mb() -> int:
+    """The machine's physical memory: a runaway check gets MemoryError instead of the OOM killer."""
+    import psutil
+
+    return psutil.virtual_memory().total >> 20
 
 
 @dataclass
@@ -32,17 +48,48 @@ class Unit:
 
 
 @dataclass
+class Task:
+    """What an executor runs in one child process: a whole unit, or one shard of it."""
+
+    unit: Unit
+    limits: Limits  # both fields set
+    shard: Shard | None = None
+    shard_key: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.unit.label + (f"[{self.shard.name}]" if self.shard else "")
+
+    @property
+    def exclusive(self) -> bool:
+        """Timing checks ask to run alone so that other work does not slow them down."""
+        return bool(getattr(self.unit.check, "exclusive", False))
+
+
+@dataclass
+class TaskOutcome:
+    status: str  # ok | failed | unavailable
+    reason: str | None = None
+    outcome: Outcome | None = None  # a whole unit's answer
+    partial: dict | None = None  # a shard's answer (JSON round-tripped)
+    started_at: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass
 class Report:
     ran: list[results.Result] = field(default_factory=list)
     skipped: list[Unit] = field(default_factory=list)
+    shards_run: int = 0
+    shards_reused: int = 0
 
     @property
     def not_ok(self) -> list[results.Result]:
         return [r for r in self.ran if r.status != "ok"]
 
 
-def unit_key(entry: Entry, spec: CheckSpec, check: Check, args: Args, ctx: Context) -> str:
-    material = {
+def _material(entry: Entry, check: Check, args: Args, ctx: Context) -> dict:
+    return {
         "check": check.name,
         "check_version": check.version,
         "entry": entry.id,
@@ -50,7 +97,34 @@ def unit_key(entry: Entry, spec: CheckSpec, check: Check, args: Args, ctx: Conte
         "args": args.model_dump(mode="json"),
         "inputs": check.key_inputs(entry, args, ctx),
     }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def unit_key(entry: Entry, spec: CheckSpec, check: Check, args: Args, ctx: Context) -> str:
+    material = _material(entry, check, args, ctx)
+    if spec.limits != Limits():  # a raised limit should retry a unit that failed on the old one
+        material["limits"] = spec.limits.model_dump(exclude_none=True)
+    return _sha256(json.dumps(material, sort_keys=True))
+
+
+def shard_keys(unit: Unit, shards: list[Shard], ctx: Context) -> list[str]:
+    """Unit inputs minus the shard files themselves, plus one shard's name and sha256.
+
+    So a changed shard changes only its own key, while a new check version, new args or a new model
+    revision changes every shard's key.
+    """
+    names = {s.name for s in shards}
+    material = _material(unit.entry, unit.check, unit.args, ctx)
+    if isinstance(material["inputs"], dict):
+        material["inputs"] = {k: v for k, v in material["inputs"].items() if k not in names}
+    files = material["source"].get("files")
+    if isinstance(files, list):
+        material["source"]["files"] = [f for f in files if f.get("path") not in names]
+    base = json.dumps(material, sort_keys=True)
+    return [_sha256(f"{base}\n{s.name}\n{s.sha256}") for s in shards]
 
 
 def plan(catalog: dict[str, Entry], ctx: Context, only: list[str] | None = None) -> list[Unit]:
@@ -73,7 +147,55 @@ def is_current(unit: Unit, results_dir: Path) -> bool:
         return False
 
 
-def _git_commit() -> str | None:
+# --- running check code (called inside the child process) -------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _guarded(fn, limits: Limits | None = None) -> tuple[str, str | None, object]:
+    """Call fn(); turn the check's own errors into (status, reason, None)."""
+    try:
+        return "ok", None, fn()
+    except Unavailable as err:
+        return "unavailable", str(err), None
+    except MemoryError as err:
+        limit = f" (memory limit {limits.memory_mb} MiB)" if limits and limits.memory_mb else ""
+        return "failed", f"MemoryError{': ' + str(err) if str(err) else ''}{limit}", None
+    except Exception as err:  # a failing check must not stop the batch
+        last = traceback.extract_tb(err.__traceback__)[-1:]
+        where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+        return "failed", f"{type(err).__name__}: {err}{where}", None
+
+
+def _tidy_outcome(outcome: Outcome) -> Outcome:
+    return dataclasses.replace(outcome, metrics=results.tidy(outcome.metrics), details=results.tidy(outcome.details),
+                               examples=results.tidy(outcome.examples))
+
+
+def execute(task: Task, ctx: Context) -> TaskOutcome:
+    """Run a task's check code in this process; never raises for the check's own errors."""
+    started, t0 = _now(), time.perf_counter()
+    unit = task.unit
+    if task.shard is None:
+        status, reason, value = _guarded(lambda: _tidy_outcome(unit.check.run(unit.entry, unit.args, ctx)), task.limits)
+        out = TaskOutcome(status, reason, outcome=value)
+    else:
+        def shard() -> dict:
+            partial = unit.check.run_shard(unit.entry, unit.args, ctx, task.shard)
+            # stored partials and fresh ones must merge alike, so both go through JSON
+            return json.loads(json.dumps(partial, allow_nan=False))
+        status, reason, value = _guarded(shard, task.limits)
+        out = TaskOutcome(status, reason, partial=value)
+    out.started_at, out.duration_s = started, round(time.perf_counter() - t0, 3)
+    return out
+
+
+# --- recording (in the parent) ------------------------------------------------------------------
+
+
+def git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
                              cwd=Path(__file__).resolve().parent)
@@ -83,70 +205,173 @@ def _git_commit() -> str | None:
     return commit if out.returncode == 0 and len(commit) == 40 else None
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+def make_result(unit: Unit, done: TaskOutcome, commit: str | None, seed: int) -> results.Result:
+    import platform
 
-
-def run_unit(unit: Unit, ctx: Context) -> tuple[results.Result, list[dict]]:
-    """Run one unit; never raises for the check's own errors."""
-    started, t0 = _now(), time.perf_counter()
-    outcome, status, reason = Outcome(metrics={}), "ok", None
-    try:
-        outcome = unit.check.run(unit.entry, unit.args, ctx)
-        outcome.metrics = results.tidy(outcome.metrics)
-        outcome.details = results.tidy(outcome.details)
-    except Unavailable as err:
-        status, reason = "unavailable", str(err)
-    except Exception as err:  # a failing check must not stop the batch
-        status = "failed"
-        last = traceback.extract_tb(err.__traceback__)[-1:]
-        where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
-        reason = f"{type(err).__name__}: {err}{where}"
-        outcome = Outcome(metrics={})
+    ok = done.status == "ok" and done.outcome is not None
+    outcome = done.outcome if ok else Outcome(metrics={})
     provenance = results.Provenance(
         engine_version=__version__,
         check_version=unit.check.version,
-        git_commit=_git_commit(),
+        git_commit=commit,
         inputs=outcome.inputs,
         model=outcome.model,
         libraries=outcome.libraries,
         device="cpu",
         python=platform.python_version(),
         platform=f"{platform.system()} {platform.machine()}",
-        seed=ctx.seed,
-        started_at=started,
+        seed=seed,
+        started_at=done.started_at,
         finished_at=_now(),
-        duration_s=round(time.perf_counter() - t0, 3),
+        duration_s=done.duration_s,
     )
-    result = results.Result(
+    return results.Result(
         entry=unit.entry.id,
         id=unit.spec.result_id,
         check=unit.check.name,
-        status=status,
+        status="ok" if ok else ("failed" if done.status == "ok" else done.status),
         key=unit.key,
-        metrics=outcome.metrics if status == "ok" else {},
-        reason=reason,
+        metrics=outcome.metrics,
+        reason=done.reason,
         config=unit.args.model_dump(mode="json"),
-        details=outcome.details if status == "ok" else {},
+        details=outcome.details,
         provenance=provenance,
     )
-    return result, outcome.examples if status == "ok" else []
+
+
+def partial_path(ctx: Context, unit: Unit, shard_key: str) -> Path:
+    return ctx.cache_dir / "partials" / unit.entry.id / unit.spec.result_id / f"{shard_key}.json"
+
+
+def read_partial(ctx: Context, unit: Unit, shard_key: str) -> dict | None:
+    try:
+        record = json.loads(partial_path(ctx, unit, shard_key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("key") == shard_key and "partial" in record else None
+
+
+def sweep_temp(*dirs: Path) -> int:
+    """Remove temp files a killed run left behind (atomic_write names them ``.<name>.<random>.tmp``)."""
+    removed = 0
+    for d in dirs:
+        if d.is_dir():
+            for p in d.rglob(".*.tmp"):
+                p.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+@dataclass
+class _Gather:
+    """The shards of one sharded unit: stored or fresh partial records, and failures."""
+
+    unit: Unit
+    shards: list[Shard]
+    keys: list[str]
+    records: list[dict | None]
+    failures: list[str] = field(default_factory=list)
+    statuses: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        return all(r is not None for r in self.records)
+
+
+def _merge(g: _Gather, ctx: Context) -> TaskOutcome:
+    records = [r for r in g.records if r is not None]
+    started = min((r.get("started_at", "") for r in records), default="") or _now()
+    duration = round(sum(float(r.get("duration_s", 0)) for r in records), 3)
+    if g.failures:
+        status = "unavailable" if g.statuses == {"unavailable"} else "failed"
+        shown = "; ".join(g.failures[:3]) + (f"; and {len(g.failures) - 3} more" if len(g.failures) > 3 else "")
+        return TaskOutcome(status, shown, started_at=started, duration_s=duration)
+    u = g.unit
+    status, reason, outcome = _guarded(
+        lambda: _tidy_outcome(u.check.merge(u.entry, u.args, ctx, [r["partial"] for r in g.records])))
+    return TaskOutcome(status, reason, outcome=outcome, started_at=started, duration_s=duration)
+
+
+def _shards(unit: Unit, ctx: Context) -> list[Shard] | None:
+    """The unit's shards, or None to run it whole (also when listing them fails: the child reports why)."""
+    try:
+        shards = unit.check.shards(unit.entry, unit.args, ctx)
+    except Exception:
+        return None
+    return list(shards) if shards else None
+
+
+def _limits(spec: CheckSpec, defaults: Limits) -> Limits:
+    return Limits(time_s=spec.limits.time_s or defaults.time_s or DEFAULT_TIME_S,
+                  memory_mb=spec.limits.memory_mb or defaults.memory_mb or default_memory_mb())
 
 
 def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list[str] | None = None,
-          force: bool = False, executor=None) -> Report:
+          force: bool = False, executor=None, limits: Limits | None = None) -> Report:
+    """Run every unit that is not up to date; each result (and each shard's partial) is written as it finishes."""
+    from tqdm.auto import tqdm
+
     from scoring.executors.local import LocalExecutor
 
-    report = Report()
-    todo = []
+    sweep_temp(results_dir, ctx.cache_dir / "partials")
+    report, commit, defaults = Report(), git_commit(), limits or Limits()
+
+    def record(unit: Unit, done: TaskOutcome) -> None:
+        result = make_result(unit, done, commit, ctx.seed)
+        results.write(results_dir, result, done.outcome.examples if result.status == "ok" else [])
+        report.ran.append(result)
+
+    tasks: list[Task] = []
+    gathers: dict[str, _Gather] = {}
     for unit in plan(catalog, ctx, only):
         if not force and is_current(unit, results_dir):
             report.skipped.append(unit)
+            continue
+        unit_limits = _limits(unit.spec, defaults)
+        shards = _shards(unit, ctx)
+        if shards is None:
+            tasks.append(Task(unit, unit_limits))
+            continue
+        keys = shard_keys(unit, shards, ctx)
+        g = _Gather(unit, shards, keys, [None if force else read_partial(ctx, unit, k) for k in keys])
+        report.shards_reused += sum(r is not None for r in g.records)
+        tasks += [Task(unit, unit_limits, s, k) for s, k, r in zip(shards, keys, g.records) if r is None]
+        if g.complete:
+            record(unit, _merge(g, ctx))
         else:
-            todo.append(unit)
+            gathers[unit.label] = g
+
     executor = executor or LocalExecutor()
-    for result in executor.run(todo, ctx, results_dir):
-        report.ran.append(result)
+    with tqdm(total=len(tasks), desc="scoring", unit="task", disable=not ctx.show_progress or not tasks) as bar:
+        for task, done in executor.run(tasks, ctx):
+            bar.set_postfix_str(task.label)
+            bar.update(1)
+            if task.shard is None:
+                record(task.unit, done)
+                continue
+            report.shards_run += 1
+            g = gathers[task.unit.label]
+            i = g.keys.index(task.shard_key)
+            if done.status == "ok":
+                g.records[i] = {"key": task.shard_key, "shard": task.shard.name, "sha256": task.shard.sha256,
+                                "started_at": done.started_at, "duration_s": done.duration_s,
+                                "partial": done.partial}
+                results.atomic_write(partial_path(ctx, task.unit, task.shard_key), results.dumps(g.records[i]))
+            else:
+                g.records[i] = {}
+                g.failures.append(f"shard {task.shard.name}: {done.reason}")
+                g.statuses.add(done.status)
+            if g.complete:
+                record(g.unit, _merge(g, ctx))
+                if not g.failures:
+                    _forget_other_partials(ctx, g)
     return report
 
 
+def _forget_other_partials(ctx: Context, g: _Gather) -> None:
+    """After a good merge, drop partials of shards the unit no longer has (old versions of changed shards)."""
+    folder = partial_path(ctx, g.unit, "x").parent
+    keep = {f"{k}.json" for k in g.keys}
+    for p in folder.glob("*.json"):
+        if p.name not in keep:
+            p.unlink(missing_ok=True)

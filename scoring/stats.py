@@ -43,3 +43,18 @@ def bootstrap_ratio_ci(num, den, seed: int = 0, resamples: int = 2000, level: fl
     ratios = a[idx].sum(axis=1) / b[idx].sum(axis=1)
     alpha = (1 - level) / 2
     return float(np.quantile(ratios, alpha)), float(np.quantile(ratios, 1 - alpha))
+
+
+def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion k/n (informative at k = 0 and for small n)."""
+    if n <= 0:
+        return 0.0, 1.0
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - (1 - level) / 2)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return float(low), float(high)

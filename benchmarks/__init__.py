@@ -1,0 +1,1 @@
+"""Speed ratios measured side by side (`make bench`); not tests."""

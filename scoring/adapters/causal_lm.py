@@ -1,0 +1,134 @@
+"""Causal language models: load the one an entry pins, and score a document's log-likelihood in windows.
+
+Windows (token positions): a document's tokens t_1..t_n follow one prefix token t_0 (BOS, else EOS,
+as lm-evaluation-harness does). A window feeds t_start..t_{end-1} (at most ``window`` tokens) and
+scores the targets t_{done+1}..t_end; each window scores ``window - min_context + 1`` new targets, so
+every scored target after the first window sees at least ``min_context`` tokens. ``min_context=1``
+is lm-evaluation-harness's rolling loglikelihood (context_len=1, the last window taking a full
+window of context); a larger ``min_context`` is the overlapping sliding window of The Pile paper.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+from scoring import data
+from scoring.check import Unavailable
+from scoring.entries import Entry, PyPISource
+
+GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+                   11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+                   17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}
+
+
+def windows(n: int, window: int, min_context: int) -> Iterator[tuple[int, int, int]]:
+    """(start, end, done) for n targets: feed tokens [start, end), score targets done+1..end."""
+    if not 1 <= min_context < window:
+        raise ValueError(f"need 1 <= min_context < window, got {min_context} and {window}")
+    stride, done = window - min_context + 1, 0
+    while done < n:
+        end = min(n, window if done == 0 else done + stride)
+        yield max(0, end - window), end, done
+        done = end
+
+
+class CausalLM:
+    """A causal LM with its tokenizer's ``encode`` (no special tokens) and the prefix token id."""
+
+    def __init__(self, model, encode: Callable[[str], list[int]], prefix_token_id: int, info: dict | None = None):
+        self.model = model.eval()
+        self.encode = encode
+        self.prefix_token_id = prefix_token_id
+        self.info = info or {}
+        self.forward_seconds = 0.0
+
+    def loglikelihood(self, text: str, window: int, min_context: int) -> tuple[float, int]:
+        """(sum of natural-log likelihoods of the text's tokens, number of tokens scored)."""
+        import torch
+
+        ids = torch.tensor([self.prefix_token_id] + list(self.encode(text)), dtype=torch.long)
+        n = len(ids) - 1
+        total = 0.0
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            for start, end, done in windows(n, window, min_context):
+                logits = self.model(ids[start:end].unsqueeze(0)).logits[0, done - start:]
+                logp = torch.log_softmax(logits.float(), dim=-1)
+                total += logp.gather(1, ids[done + 1:end + 1, None]).double().sum().item()
+        self.forward_seconds += time.perf_counter() - t0
+        return total, n
+
+
+def _gguf_path(entry: Entry, gguf_file: str | None) -> tuple[Path, dict]:
+    from scoring.adapters import require_pinned_package
+
+    source = entry.source
+    if not isinstance(source, PyPISource):
+        raise Unavailable("causal-lm scoring here loads GGUF files shipped in a pinned PyPI package "
+                          f"(this entry's source is {source.type!r})")
+    _, provenance = require_pinned_package(entry, None)
+    shipped = [f for f in metadata.distribution(source.package).files or [] if f.name.endswith(".gguf")]
+    chosen = [f for f in shipped if gguf_file is None or f.name == gguf_file]
+    if len(chosen) != 1:
+        names = ", ".join(f.name for f in shipped) or "none"
+        raise Unavailable(f"package {source.package} ships GGUF files: {names}; name one with gguf_file")
+    return Path(chosen[0].locate()).resolve(), provenance
+
+
+def gguf_quantisation(path: Path) -> dict:
+    """What the GGUF file says about itself: file type, tensor types, architecture."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(path))
+
+    def field(key: str):
+        f = reader.fields.get(key)
+        return None if f is None else f.contents()
+
+    file_type = field("general.file_type")
+    return {
+        "format": "GGUF",
+        "file_type": GGUF_FILE_TYPES.get(file_type, str(file_type)),
+        "tensor_types": dict(sorted(Counter(t.tensor_type.name for t in reader.tensors).items())),
+        "architecture": field("general.architecture"),
+        "gguf_name": field("general.name"),
+    }
+
+
+def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30) -> CausalLM:
+    """The entry's GGUF model, dequantised by transformers to float32 (local files only, no remote code)."""
+    from scoring.adapters import hf
+
+    path, provenance = _gguf_path(entry, gguf_file)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise Unavailable(f"{path.name} is {size:,} bytes, above the cap of {max_bytes:,}")
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+    except ImportError as err:
+        raise Unavailable(f"transformers is needed to load {path.name} ({err})") from None
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    hf.use_all_cores()
+    safe = {"gguf_file": path.name, "local_files_only": True, "trust_remote_code": False}
+    t0 = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, **safe)
+    model = AutoModelForCausalLM.from_pretrained(path.parent, **safe)
+    prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    info = {
+        **provenance,
+        "file": path.name,
+        "sha256": data.sha256_file(path),
+        "bytes": size,
+        "quantisation": gguf_quantisation(path),
+        "loaded_as": f"{model.dtype} (GGUF tensors dequantised by transformers)".replace("torch.", ""),
+        "parameters": hf.parameter_count(model),
+        "prefix_token": {"id": prefix, "text": tokenizer.convert_ids_to_tokens(prefix)},
+        "load_seconds": round(time.perf_counter() - t0, 1),
+    }
+    return CausalLM(model, lambda text: tokenizer.encode(text, add_special_tokens=False), prefix, info)

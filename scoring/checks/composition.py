@@ -1,0 +1,225 @@
+"""composition: what a corpus sample holds per subset, next to the composition its entry declares.
+
+Documents are the sampling unit: shares of documents get Wilson 95% intervals, shares of bytes a
+document bootstrap. A shard's partial is plain counts (documents, UTF-8 text bytes, a histogram of
+document lengths per subset), so partials merge by addition in any order.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+import numpy as np
+from pydantic import Field
+
+from scoring import shards, stats
+from scoring.check import Args, Check, Context, Metric, Outcome, Shard
+from scoring.checks import corpus
+from scoring.entries import Entry, Url
+from scoring.registry import register
+
+EXACT_BITS = 12  # lengths below 2**12 bytes are kept exactly; longer ones to 12 significant bits (< 0.05% off)
+MAX_SUBSETS = 1000
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_CELLS = 4096
+
+
+class DeclaredSubset(Args):
+    raw_gib: float | None = Field(None, ge=0, description="raw size in GiB as published")
+    weight_pct: float | None = Field(None, ge=0, le=100, description="share of the training mix, percent")
+    epochs: float | None = Field(None, ge=0)
+    mean_doc_kib: float | None = Field(None, gt=0, description="mean document size in KiB as published")
+
+
+class CompositionArgs(corpus.CorpusArgs):
+    declared: dict[str, DeclaredSubset] = Field({}, description="published composition, by subset name")
+    declared_source: Url | None = None
+
+
+def length_bin(n: int) -> int:
+    shift = n.bit_length() - EXACT_BITS
+    return n if shift <= 0 else (n >> shift) << shift
+
+
+def quantile(hist: dict[int, int], q: float) -> float:
+    """Quantile of the lengths a histogram holds, interpolated like numpy's default ('linear')."""
+    values = sorted(hist)
+    cum = np.cumsum([hist[v] for v in values])
+    h = (cum[-1] - 1) * q
+    lo = int(np.floor(h))
+
+    def at(rank: int) -> int:
+        return values[int(np.searchsorted(cum, rank, side="right"))]
+
+    a, b = at(lo), at(min(lo + 1, int(cum[-1]) - 1))
+    return float(a + (h - lo) * (b - a))
+
+
+def _merge_hist(target: dict[int, int], source: dict) -> None:
+    for k, v in source.items():
+        target[int(k)] = target.get(int(k), 0) + v
+
+
+def _coarsen(hist: dict[int, int], bits: int) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for v, c in hist.items():
+        shift = v.bit_length() - bits
+        key = v if shift <= 0 else (v >> shift) << shift
+        out[key] = out.get(key, 0) + c
+    return out
+
+
+def byte_share_intervals(hists: dict[str, dict[int, int]], seed: int, level: float = 0.95) -> dict[str, tuple]:
+    """Percentile bootstrap of each subset's share of text bytes, resampling documents.
+
+    Resampling documents is a multinomial draw over (subset, length) cells; when there are more than
+    BOOTSTRAP_CELLS cells, lengths are grouped more coarsely for this step only.
+    """
+    bits = EXACT_BITS
+    while True:
+        cells = [(s, v, c) for s, h in hists.items() for v, c in _coarsen(h, bits).items()]
+        if len(cells) <= BOOTSTRAP_CELLS or bits <= 4:
+            break
+        bits -= 1
+    names = sorted(hists)
+    counts = np.array([c for _, _, c in cells], dtype=float)
+    n = int(counts.sum())
+    lengths = np.array([v for _, v, _ in cells], dtype=float)
+    member = np.zeros((len(cells), len(names)))
+    for i, (s, _, _) in enumerate(cells):
+        member[i, names.index(s)] = 1.0
+    rng = np.random.default_rng(seed)
+    shares = []
+    for start in range(0, BOOTSTRAP_RESAMPLES, 250):
+        draws = rng.multinomial(n, counts / n, size=min(250, BOOTSTRAP_RESAMPLES - start)) * lengths
+        shares.append((draws @ member) / draws.sum(axis=1, keepdims=True))
+    shares = np.vstack(shares)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(shares, alpha, axis=0), np.quantile(shares, 1 - alpha, axis=0)
+    return {s: (float(low[i]), float(high[i])) for i, s in enumerate(names)}
+
+
+def _length_stats(hist: dict[int, int], docs: int, text_bytes: int) -> dict:
+    if not docs:
+        return {"mean_doc_bytes": None, "median_doc_bytes": None, "p90_doc_bytes": None}
+    return {"mean_doc_bytes": text_bytes / docs, "median_doc_bytes": quantile(hist, 0.5),
+            "p90_doc_bytes": quantile(hist, 0.9)}
+
+
+def declared_shares(declared: dict[str, DeclaredSubset]) -> dict[str, dict]:
+    """Raw-byte share from raw GiB; document share derived as (raw GiB / mean document KiB), normalised."""
+    raw = {k: d.raw_gib for k, d in declared.items() if d.raw_gib is not None}
+    docs = {k: d.raw_gib * 2**20 / d.mean_doc_kib for k, d in declared.items()
+            if d.raw_gib is not None and d.mean_doc_kib is not None}
+    total_raw, total_docs = sum(raw.values()), sum(docs.values())
+    out = {}
+    for name, d in declared.items():
+        out[name] = {
+            "declared_weight": None if d.weight_pct is None else d.weight_pct / 100,
+            "declared_byte_share": raw[name] / total_raw if name in raw and total_raw else None,
+            "declared_doc_share": docs[name] / total_docs if name in docs and total_docs else None,
+            "declared_mean_doc_bytes": None if d.mean_doc_kib is None else d.mean_doc_kib * 1024,
+            "declared_epochs": d.epochs,
+        }
+    return out
+
+
+@register
+class Composition(Check):
+    name = "composition"
+    version = "1"
+    Args = CompositionArgs
+    metrics = {
+        "documents": Metric("count", None, "documents read"),
+        "text_bytes": Metric("bytes", None, "UTF-8 bytes of the text field, summed"),
+        "mean_doc_bytes": Metric("bytes", None), "median_doc_bytes": Metric("bytes", None),
+        "p90_doc_bytes": Metric("bytes", None),
+        "subsets_present": Metric("count", None), "subsets_declared": Metric("count", None),
+        "subsets_absent": Metric("count", None, "declared subsets with no document in the sample"),
+        "bad_lines": Metric("count", False, "lines skipped as unreadable (details list them)"),
+        "files": Metric("count", None),
+    }
+
+    def key_inputs(self, entry: Entry, args: CompositionArgs, ctx: Context) -> dict:
+        return corpus.key_inputs(entry, args, ctx)
+
+    def shards(self, entry: Entry, args: CompositionArgs, ctx: Context) -> list[Shard]:
+        return corpus.shard_list(entry, args, ctx)
+
+    def run_shard(self, entry: Entry, args: CompositionArgs, ctx: Context, shard: Shard) -> dict:
+        bad = shards.BadLines()
+        acc: dict[str, list] = {}  # subset -> [documents, text bytes, {length bin: count}]
+        for doc in ctx.bar(corpus.documents(entry, args, ctx, shard, bad), desc=f"composition {shard.name}",
+                           unit="doc"):
+            row = acc.get(doc.subset)
+            if row is None:
+                if len(acc) >= MAX_SUBSETS:
+                    bad.add(shard.name, doc.line, "too many subsets", f"more than {MAX_SUBSETS} distinct names")
+                    continue
+                row = acc[doc.subset] = [0, 0, {}]
+            n = shards.utf8_len(doc.text)
+            row[0] += 1
+            row[1] += n
+            b = length_bin(n)
+            row[2][b] = row[2].get(b, 0) + 1
+        subsets = {s: {"documents": d, "text_bytes": t, "lengths": {str(k): v for k, v in sorted(h.items())}}
+                   for s, (d, t, h) in sorted(acc.items())}
+        return {"shard": shard.name, "sha256": shard.sha256, "subsets": subsets, "bad_lines": bad.as_dict()}
+
+    def merge(self, entry: Entry, args: CompositionArgs, ctx: Context, partials: list[dict]) -> Outcome:
+        docs: dict[str, int] = {}
+        nbytes: dict[str, int] = {}
+        hists: dict[str, dict[int, int]] = {}
+        for part in partials:
+            for s, row in part["subsets"].items():
+                docs[s] = docs.get(s, 0) + row["documents"]
+                nbytes[s] = nbytes.get(s, 0) + row["text_bytes"]
+                _merge_hist(hists.setdefault(s, {}), row["lengths"])
+        n, total = sum(docs.values()), sum(nbytes.values())
+        declared = declared_shares(args.declared)
+        intervals = byte_share_intervals(hists, ctx.seed) if n else {}
+        rows = {}
+        for s in sorted(set(docs) | set(declared)):
+            k, b = docs.get(s, 0), nbytes.get(s, 0)
+            lo, hi = stats.wilson_ci(k, n)
+            blo, bhi = intervals.get(s, (None, None))
+            rows[s] = {
+                "documents": k, "text_bytes": b,
+                "doc_share": k / n if n else None, "doc_share_ci_low": lo, "doc_share_ci_high": hi,
+                "byte_share": b / total if total else None, "byte_share_ci_low": blo, "byte_share_ci_high": bhi,
+                **_length_stats(hists.get(s, {}), k, b),
+                **declared.get(s, {}),
+            }
+        all_hist: dict[int, int] = {}
+        for h in hists.values():
+            _merge_hist(all_hist, h)
+        bad = shards.merge_bad_lines([p["bad_lines"] for p in partials])
+        absent = sorted(s for s in declared if not docs.get(s))
+        metrics = {
+            "documents": n, "text_bytes": total, **_length_stats(all_hist, n, total),
+            "subsets_present": len(docs), "subsets_declared": len(declared), "subsets_absent": len(absent),
+            "bad_lines": bad["count"], "files": len(partials),
+        }
+        metrics = {k: v for k, v in metrics.items() if v is not None}
+        return Outcome(
+            metrics=metrics,
+            details={
+                "sample": corpus.sample(entry, args, ctx, n),
+                "subsets": rows,
+                "absent_declared_subsets": absent,
+                "undeclared_subsets": sorted(s for s in docs if declared and s not in declared),
+                "declared_source": args.declared_source,
+                "bad_lines": bad,
+                "method": {
+                    "unit": "documents are the sampling unit; text bytes are UTF-8 bytes of the text field",
+                    "doc_share_interval": "Wilson score interval, 95%",
+                    "byte_share_interval": f"percentile bootstrap over documents, {BOOTSTRAP_RESAMPLES} resamples, 95%",
+                    "lengths": f"median and p90 from a length histogram, exact below {1 << EXACT_BITS:,} bytes, "
+                               "within 0.05% above",
+                    "declared_doc_share": "derived from the declared raw GiB / mean document KiB of each subset",
+                },
+            },
+            inputs={p["shard"]: p["sha256"] for p in partials},
+            libraries={"orjson": metadata.version("orjson"), "zstandard": metadata.version("zstandard"),
+                       "numpy": metadata.version("numpy")},
+        )

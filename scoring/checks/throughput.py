@@ -1,0 +1,148 @@
+"""throughput: how fast a Hugging Face model runs here, and how many tokens padding costs.
+
+Times the length-sorted, dynamically padded batched path (best of ``repeats`` passes over the
+split) and counts tokens three ways: real tokens, tokens computed with dynamic padding, and tokens
+computed when every sentence is padded to ``fixed_length``. With a ``reference`` shape (e.g.
+BERT-base), a randomly initialised model of that shape runs the same token ids in the same run,
+alternating passes, so the speed ratio is measured on one machine under one load.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from importlib import metadata
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scoring import data
+from scoring.adapters import hf
+from scoring.adapters.hf_classifier import ClassifierOptions
+from scoring.check import Args, Check, Context, Metric, Outcome
+from scoring.entries import Entry
+from scoring.registry import register
+
+
+class ReferenceShape(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=80, description="shown on the site, e.g. BERT-base")
+    model_type: str = Field(description="a transformers model type with BERT-style config fields, e.g. bert")
+    num_hidden_layers: int = Field(ge=1, le=128)
+    hidden_size: int = Field(ge=8, le=16384)
+    num_attention_heads: int = Field(ge=1, le=256)
+    intermediate_size: int = Field(ge=8, le=65536)
+
+
+class ThroughputArgs(Args):
+    dataset: str = "sst2"
+    split: str = "dev"
+    head: Literal["classifier", "encoder"] = "classifier"
+    options: ClassifierOptions = ClassifierOptions()
+    max_sentences: int | None = Field(None, ge=1, description="time only the first N sentences")
+    repeats: int = Field(3, ge=1, le=20, description="timed passes; the fastest is reported")
+    fixed_length: int = Field(128, ge=1, description="the fixed padding length dynamic padding is compared with")
+    reference: ReferenceShape | None = None
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def reference_model(ref: ReferenceShape, model, head: str, seed: int):
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+
+    shape = ref.model_dump(exclude={"name", "model_type"})
+    config = AutoConfig.for_model(ref.model_type, vocab_size=model.config.vocab_size,
+                                  max_position_embeddings=model.config.max_position_embeddings, **shape)
+    torch.manual_seed(seed)
+    cls = AutoModelForSequenceClassification if head == "classifier" else AutoModel
+    return cls.from_config(config).eval()
+
+
+@register
+class Throughput(Check):
+    name = "throughput"
+    version = "1"
+    Args = ThroughputArgs
+    metrics = {
+        "sentences_per_s": Metric("per-second", True, "sentences per second, best pass"),
+        "tokens_per_s": Metric("per-second", True, "real (non-padding) tokens per second, best pass"),
+        "seconds": Metric("seconds", False, "best pass over the sentences"),
+        "real_tokens": Metric("count", None), "padded_tokens": Metric("count", None),
+        "padded_tokens_unsorted": Metric("count", None), "padded_tokens_fixed": Metric("count", None),
+        "padding_saving": Metric("fraction", True, "1 - padded_tokens / padded_tokens_fixed"),
+        "parameters": Metric("parameters", None),
+        "threads": Metric("count", None),
+        "speedup_vs_reference": Metric("ratio", True, "reference seconds / this model's seconds"),
+        "reference_parameters": Metric("parameters", None),
+        "n": Metric("count", None),
+    }
+
+    def key_inputs(self, entry: Entry, args: ThroughputArgs, ctx: Context) -> dict:
+        return {f.path: f.sha256 for f in data.dataset_files(ctx, args.dataset, args.split)}
+
+    def run(self, entry: Entry, args: ThroughputArgs, ctx: Context) -> Outcome:
+        split = data.split_file(ctx, args.dataset, args.split)
+        sentences = data.read_labelled_tsv(split.path)[0][: args.max_sentences]
+        opts = args.options
+        located = hf.locate(entry, opts)
+        tokenizer, model = hf.load(located.path, args.head)
+        reference = reference_model(args.reference, model, args.head, ctx.seed) if args.reference else None
+        parameters = {"parameters": hf.parameter_count(model)}
+        if reference is not None:
+            parameters["reference_parameters"] = hf.parameter_count(reference)
+        if opts.quantize == "int8":
+            model = hf.quantize_int8(model)
+            reference = hf.quantize_int8(reference) if reference is not None else None
+        tokenized = hf.tokenize(tokenizer, sentences, opts.max_length)
+        lengths, bs = tokenized.lengths, opts.batch_size
+        padded = hf.padded_tokens(lengths, hf.length_sorted_batches(lengths, bs))
+        unsorted = hf.padded_tokens(lengths, [list(range(i, min(i + bs, len(lengths)))) for i in range(0, len(lengths), bs)])
+        fixed = len(lengths) * args.fixed_length
+
+        def one_pass(m, subset: hf.Tokenized = tokenized) -> float:
+            t0 = time.perf_counter()
+            hf.run_batches(m, tokenizer, subset, bs, lambda out, mask: [None] * mask.shape[0])
+            return time.perf_counter() - t0
+
+        warm = hf.Tokenized(tokenized.features[: 2 * bs], lengths[: 2 * bs])
+        for m in (model, reference):
+            if m is not None:
+                one_pass(m, warm)
+        times, ref_times = [], []
+        for _ in ctx.bar(range(args.repeats), desc="timing", unit="pass"):
+            times.append(one_pass(model))
+            if reference is not None:
+                ref_times.append(one_pass(reference))
+        best = min(times)
+        metrics = {
+            "sentences_per_s": len(sentences) / best, "tokens_per_s": sum(lengths) / best, "seconds": best,
+            "real_tokens": sum(lengths), "padded_tokens": padded, "padded_tokens_unsorted": unsorted,
+            "padded_tokens_fixed": fixed, "padding_saving": 1 - padded / fixed, "threads": hf.use_all_cores(),
+            "n": len(sentences), **parameters,
+        }
+        if reference is not None:
+            metrics["speedup_vs_reference"] = min(ref_times) / best
+        details = {
+            "hardware": {"cpu": cpu_name(), "logical_cores": hf.use_all_cores(), "machine": platform.machine()},
+            "precision": "int8 dynamic (Linear layers)" if opts.quantize == "int8" else "fp32",
+            "batching": f"length-sorted batches of {bs}, each padded to its longest sentence, torch.inference_mode",
+            "padding": {"fixed_length": args.fixed_length, "longest_sentence_tokens": max(lengths),
+                        "saving": "1 - padded_tokens / (sentences x fixed_length)"},
+            "timing": {"repeats": args.repeats, "seconds": times},
+        }
+        if reference is not None:
+            details["reference"] = {**args.reference.model_dump(),
+                                    "weights": "random: speed depends on the shape only", "seconds": ref_times}
+        return Outcome(metrics=metrics, details=details, inputs={split.spec.path: split.spec.sha256},
+                       model={**located.provenance, "head": args.head},
+                       libraries={**hf.libraries(), "numpy": metadata.version("numpy")})
