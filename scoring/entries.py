@@ -21,6 +21,8 @@ Slug = Annotated[str, Field(pattern=SLUG, description="lowercase ASCII letters, 
 Url = Annotated[str, Field(pattern=URL, max_length=500, description="http(s) URL")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Line = Annotated[str, Field(min_length=1, max_length=200)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+CHECK_REF = r"^(?:[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?/)?[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
 
 
 class Strict(BaseModel):
@@ -32,11 +34,12 @@ class Claim(Strict):
 
     statement: Text
     metric: str | None = Field(None, description="metric name as the check reports it")
-    value: float | None = Field(None, description="claimed value, in the check's unit")
+    value: Number | None = Field(None, description="claimed value, in the check's unit")
     unit: str | None = None
     comparison: Literal["about", "at-least", "at-most"] = "about"
-    tolerance: float | None = Field(None, ge=0, description="absolute tolerance for 'about'")
-    check: str | None = Field(None, description="check id of this entry (or 'entry-id/check-id') that can test it")
+    tolerance: Number | None = Field(None, ge=0, description="absolute tolerance for 'about'")
+    check: str | None = Field(None, pattern=CHECK_REF,
+                              description="check id of this entry (or 'entry-id/check-id') that can test it")
     source: Url | None = None
     origin: Literal["author", "third-party"] = Field(
         "author", description="who stated the number: the entry's authors, or a third party that measured it"
@@ -140,105 +143,181 @@ def write_json_schema(path: Path = SCHEMA_FILE) -> None:
     path.write_text(json.dumps(Entry.model_json_schema(by_alias=True), indent=2, sort_keys=True) + "\n")
 
 
-def _pydantic_problems(err: ValidationError, doc: yaml_loader.Document, display: str, base: tuple = ()) -> list[Problem]:
+_ABSENT = object()
+
+
+def _step(node, part):
+    if isinstance(node, dict) and isinstance(part, str):
+        return node.get(part, _ABSENT)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _ABSENT
+
+
+def _data_loc(base: tuple, error: dict, data) -> tuple:
+    """A pydantic error's location as a path into the YAML data.
+
+    pydantic puts union member tags into locations (``source.huggingface.revision``): a step that is
+    neither a key nor an index of the data there is such a tag and is dropped, unless it names a
+    missing field.
+    """
+    node = data
+    for part in base:
+        node = _step(node, part)
+    out = list(base)
+    parts = error["loc"]
+    for i, part in enumerate(parts):
+        child = _step(node, part)
+        if child is not _ABSENT or (i == len(parts) - 1 and error["type"] == "missing"):
+            out.append(part)
+            node = child
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        out.append(str(error.get("ctx", {}).get("discriminator", "type")).strip("'"))
+    return tuple(out)
+
+
+def _schema_problems(err: ValidationError, doc: yaml_loader.Document, display: str, base: tuple = ()) -> list[Problem]:
+    """pydantic errors as problems at the line and column of the value each is about."""
     out = []
     for e in err.errors():
-        loc = base + tuple(p for p in e["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        loc = _data_loc(base, e, doc.data)
+        if any(loc[: len(r)] == r for r in doc.replaced):
+            continue  # the value was refused while reading, and that is reported already
         line, col = doc.where(loc)
-        out.append(Problem(display, line, col, yaml_loader._dotted(loc), e["msg"]))
+        out.append(Problem(display, line, col, yaml_loader.dotted(loc), e["msg"]))
     return out
 
 
-_UNION_TAGS = {"huggingface", "pypi", "local", "stdlib", "files"}
-
-
 def load_entry(path: Path, display: str | None = None) -> tuple[Entry | None, list[Problem], yaml_loader.Document | None]:
-    """Load and validate one file on its own (no cross-entry checks)."""
+    """Load and validate one file on its own (no cross-entry checks).
+
+    The entry is None when the schema refuses it; the problems may be non-empty either way.
+    """
     display = display or str(path)
     try:
         doc = yaml_loader.load(path, display)
     except YamlError as err:
-        return None, [err.problem], None
+        return None, err.problems, None
     except OSError as err:
         return None, [Problem(display, 1, 1, "", f"cannot read: {err.strerror}")], None
+    problems = list(doc.problems)
     if not isinstance(doc.data, dict):
-        return None, [Problem(display, 1, 1, "", "an entry must be a mapping of fields")], doc
+        line, col = doc.where(())
+        return None, problems + [Problem(display, line, col, "", "an entry must be a mapping of fields")], doc
+    entry = None
     try:
         entry = Entry.model_validate(doc.data)
     except ValidationError as err:
-        return None, _pydantic_problems(err, doc, display), doc
-    problems = []
-    if entry.id != path.stem:
+        problems += _schema_problems(err, doc, display)
+    entry_id = doc.data.get("id")
+    if isinstance(entry_id, str) and entry_id != path.stem and not any(p.field == "id" for p in problems):
         line, col = doc.where(("id",))
-        problems.append(Problem(display, line, col, "id", f"id {entry.id!r} must equal the file name {path.stem!r}"))
-    return entry, problems, doc
+        problems.append(Problem(display, line, col, "id", f"id {entry_id!r} must equal the file name {path.stem!r}"))
+    return entry, yaml_loader.capped(problems), doc
 
 
 def entry_files(entries_dir: Path) -> list[Path]:
     return sorted(p for p in entries_dir.rglob("*.yaml") if p.is_file())
 
 
-def load_catalog(paths: list[Path], entries_dir: Path | None = None) -> tuple[dict[str, Entry], list[Problem]]:
-    """Load entries, then check what spans files: unique ids, known checks and their args, dataset references."""
+def _valid_checks(entry: Entry | None, data: dict) -> list[tuple[int, CheckSpec]]:
+    """The entry's check specs; for an entry the schema refused, those that are valid on their own."""
+    if entry is not None:
+        return list(enumerate(entry.checks))
+    raw = data.get("checks")
+    out = []
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            out.append((i, CheckSpec.model_validate(item)))
+        except ValidationError:
+            pass  # reported with the entry's own problems
+    return out
+
+
+def _check_problems(checks: list[tuple[int, CheckSpec]], doc: yaml_loader.Document, display: str,
+                    known: dict[str, Entry]) -> list[Problem]:
+    """Registered check names, their arguments, dataset references and unique result names."""
     from scoring import registry
 
+    problems = []
+
+    def add(loc: tuple, message: str) -> None:
+        line, col = doc.where(loc)
+        problems.append(Problem(display, line, col, yaml_loader.dotted(loc), message))
+
+    seen: set[str] = set()
+    for i, spec in checks:
+        loc = ("checks", i)
+        if spec.result_id in seen:
+            add(loc + ("id",), f"two checks named {spec.result_id!r}; give one an id")
+        seen.add(spec.result_id)
+        try:
+            check = registry.get(spec.check)
+        except registry.UnknownCheck as err:
+            add(loc + ("check",), str(err))
+            continue
+        try:
+            args = check.Args.model_validate(spec.args)
+        except ValidationError as err:
+            problems += _schema_problems(err, doc, display, loc + ("args",))
+            continue
+        ref = getattr(args, "dataset", None)
+        if ref is not None:
+            target = known.get(ref)
+            if target is None or target.kind != "dataset" or not isinstance(target.source, FilesSource):
+                add(loc + ("args", "dataset"), f"no dataset entry {ref!r} with data files")
+    return problems
+
+
+def _claim_problems(entry: Entry, doc: yaml_loader.Document, display: str, known: dict[str, Entry]) -> list[Problem]:
+    """Every claim's check exists: in this entry, or as 'entry-id/check-id' in another."""
+    problems = []
+    for c, cap in enumerate(entry.capabilities):
+        for k, claim in enumerate(cap.claims):
+            if not claim.check:
+                continue
+            other_id, _, check_id = claim.check.rpartition("/")
+            other = known.get(other_id) if other_id else entry
+            if other is None or other.check_spec(check_id) is None:
+                loc = ("capabilities", c, "claims", k, "check")
+                line, col = doc.where(loc)
+                owner = f"entry {other_id!r}" if other_id else "entry"
+                problems.append(Problem(display, line, col, yaml_loader.dotted(loc),
+                                        f"{owner} has no check {check_id!r}"))
+    return problems
+
+
+def load_catalog(paths: list[Path], entries_dir: Path | None = None) -> tuple[dict[str, Entry], list[Problem]]:
+    """Load entries, then check what spans files: unique ids, known checks and their args, references.
+
+    Every problem in every file is returned at once; the catalog holds the entries the schema accepts.
+    """
     entries: dict[str, Entry] = {}
-    docs: dict[str, tuple[str, yaml_loader.Document]] = {}
+    first: dict[str, str] = {}  # id -> the file that defined it
+    loaded: list[tuple[str, yaml_loader.Document, Entry | None]] = []
     problems: list[Problem] = []
     for path in paths:
         display = _display(path)
         entry, found, doc = load_entry(path, display)
         problems += found
-        if entry is None:
-            continue
-        if entry.id in entries:
+        if entry is not None and entry.id in entries:
             line, col = doc.where(("id",))
-            problems.append(Problem(display, line, col, "id", f"duplicate id, also in {docs[entry.id][0]}"))
-            continue
-        entries[entry.id] = entry
-        docs[entry.id] = (display, doc)
+            problems.append(Problem(display, line, col, "id", f"duplicate id, also in {first[entry.id]}"))
+        elif entry is not None:
+            entries[entry.id], first[entry.id] = entry, display
+        if doc is not None and isinstance(doc.data, dict):
+            loaded.append((display, doc, entry))
     known = dict(entries)
-    if entries_dir is not None:  # referenced datasets may live outside the files named
+    if entries_dir is not None:  # referenced entries may live outside the files named
         for path in entry_files(entries_dir):
             if path.stem not in known:
                 other, _, _ = load_entry(path)
                 if other is not None:
                     known[other.id] = other
-    for entry_id, entry in entries.items():
-        display, doc = docs[entry_id]
-        seen: set[str] = set()
-        for i, spec in enumerate(entry.checks):
-            loc = ("checks", i)
-            if spec.result_id in seen:
-                line, col = doc.where(loc)
-                problems.append(Problem(display, line, col, yaml_loader._dotted(loc + ("id",)),
-                                        f"two checks named {spec.result_id!r}; give one an id"))
-            seen.add(spec.result_id)
-            try:
-                check = registry.get(spec.check)
-            except registry.UnknownCheck as err:
-                line, col = doc.where(loc + ("check",))
-                problems.append(Problem(display, line, col, yaml_loader._dotted(loc + ("check",)), str(err)))
-                continue
-            try:
-                args = check.Args.model_validate(spec.args)
-            except ValidationError as err:
-                problems += _pydantic_problems(err, doc, display, loc + ("args",))
-                continue
-            ref = getattr(args, "dataset", None)
-            if ref is not None:
-                target = known.get(ref)
-                if target is None or target.kind != "dataset" or not isinstance(target.source, FilesSource):
-                    line, col = doc.where(loc + ("args", "dataset"))
-                    problems.append(Problem(display, line, col, yaml_loader._dotted(loc + ("args", "dataset")),
-                                            f"no dataset entry {ref!r} with data files"))
-        for c, cap in enumerate(entry.capabilities):
-            for k, claim in enumerate(cap.claims):
-                if claim.check and "/" not in claim.check and entry.check_spec(claim.check) is None:
-                    loc = ("capabilities", c, "claims", k, "check")
-                    line, col = doc.where(loc)
-                    problems.append(Problem(display, line, col, yaml_loader._dotted(loc),
-                                            f"entry has no check {claim.check!r}"))
+    for display, doc, entry in loaded:
+        problems += _check_problems(_valid_checks(entry, doc.data), doc, display, known)
+        if entry is not None:
+            problems += _claim_problems(entry, doc, display, known)
     return entries, problems
 
 

@@ -151,7 +151,7 @@ def is_current(unit: Unit, results_dir: Path) -> bool:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _guarded(fn, limits: Limits | None = None) -> tuple[str, str | None, object]:
@@ -335,7 +335,7 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
         keys = shard_keys(unit, shards, ctx)
         g = _Gather(unit, shards, keys, [None if force else read_partial(ctx, unit, k) for k in keys])
         report.shards_reused += sum(r is not None for r in g.records)
-        tasks += [Task(unit, unit_limits, s, k) for s, k, r in zip(shards, keys, g.records) if r is None]
+        tasks += [Task(unit, unit_limits, s, k) for s, k, r in zip(shards, keys, g.records, strict=True) if r is None]
         if g.complete:
             record(unit, _merge(g, ctx))
         else:

@@ -24,7 +24,7 @@ import yaml
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
-MAX_CHARACTER_PROBLEMS = 20
+MAX_PROBLEMS = 50  # reported per file; the rest are counted
 NULLS = {"", "~", "null", "Null", "NULL"}
 # Controls, invisible format characters (zero-width, bidi overrides and isolates, BOM), surrogates,
 # private use and the Unicode line/paragraph separators.
@@ -74,6 +74,15 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS problems of one file, then one line counting the rest."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    rest = problems[MAX_PROBLEMS]
+    return problems[:MAX_PROBLEMS] + [Problem(rest.path, rest.line, rest.col, "",
+                                              f"... and {len(problems) - MAX_PROBLEMS} more problems in this file")]
 
 
 def refused_character(ch: str) -> str | None:
@@ -188,6 +197,7 @@ class _Builder:
         if documents == 0:
             raise self.fatal(None, "file is empty")
         self.unclaimed_characters()
+        self.doc.problems = capped(self.doc.problems)
         return self.doc
 
     def fatal(self, mark, message: str) -> YamlError:
@@ -195,7 +205,7 @@ class _Builder:
         if message:
             self.doc.problems.append(self.problem(mark, (), message) if mark is not None
                                      else Problem(self.display, 1, 1, "", message))
-        return YamlError(self.doc.problems)
+        return YamlError(capped(self.doc.problems))
 
     def unclaimed_characters(self) -> None:
         """Refused characters outside any value (comments, indentation), at most one per line."""
@@ -206,12 +216,6 @@ class _Builder:
                 lines.add(line)
                 self.report(index, (), refused_character(self.text[index]))
         self.claimed.update(self.hits)
-        characters = [p for p in self.doc.problems if p.message.startswith("character U+")]
-        if len(characters) > MAX_CHARACTER_PROBLEMS:
-            extra = characters[MAX_CHARACTER_PROBLEMS:]
-            self.doc.problems = [p for p in self.doc.problems if p not in extra]
-            self.doc.problems.append(Problem(self.display, extra[0].line, extra[0].col, "",
-                                             f"... and {len(extra)} more refused characters"))
 
     def node(self, stack: list[_Open], event) -> None:
         top = stack[-1] if stack else None

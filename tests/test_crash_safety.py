@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import psutil
-
 from conftest import ROOT
+from test_runner import args_for, logged, write_model, write_shards
+
 from scoring import results
-from test_runner import args_for, logged, snapshot, write_model, write_shards
 
 TESTS = Path(__file__).resolve().parent
 SLOW = 5
@@ -98,7 +98,7 @@ def test_sigkill_at_several_points_loses_nothing(tmp_path):
     for ready in points:
         before = _finished(project)
         counts = (n_results(), n_partials())
-        _kill_when(_start(project), project, lambda: ready(counts))
+        _kill_when(_start(project), project, lambda ready=ready, counts=counts: ready(counts))
         after = _finished(project)
         assert {k: v for k, v in after.items() if k in before} == before  # nothing finished was rewritten
         assert not _entries_run(project) & {Path(p).parent.name for p in before if "/results/" in p}

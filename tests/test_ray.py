@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from test_runner import SHARDS, args_for, register_test_checks, unregister_test_checks, write_shards
 
 from scoring import results
 from scoring.cli import main
-from test_runner import SHARDS, args_for, test_checks, write_shards  # noqa: F401 (fixture)
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
@@ -24,6 +24,13 @@ def _compare(local_dir, ray_dir) -> int:
         else:  # per-example rows
             assert (local_dir / rel).read_bytes() == (ray_dir / rel).read_bytes()
     return len(local_files)
+
+
+@pytest.fixture
+def test_checks():
+    register_test_checks()
+    yield
+    unregister_test_checks()
 
 
 def test_ray_executor_matches_local(tiny_project, test_checks, capsys):

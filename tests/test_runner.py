@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-
 from conftest import sha256
+
 from scoring import data, registry, results
 from scoring.check import Args, Check, Context, Metric, Outcome, Shard
 from scoring.cli import main
@@ -109,12 +109,16 @@ def register_test_checks() -> None:
         registry.register(cls)
 
 
+def unregister_test_checks() -> None:
+    for cls in TEST_CHECKS:
+        registry._CHECKS.pop(cls.name, None)
+
+
 @pytest.fixture
 def test_checks():
     register_test_checks()
     yield
-    for cls in TEST_CHECKS:
-        registry._CHECKS.pop(cls.name, None)
+    unregister_test_checks()
 
 
 # --- tiny projects ------------------------------------------------------------------------------

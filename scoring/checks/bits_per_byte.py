@@ -15,6 +15,7 @@ Protocols are named in every result and never ranked together:
 from __future__ import annotations
 
 import math
+import os
 import time
 from importlib import metadata
 from typing import Literal
@@ -126,6 +127,7 @@ class BitsPerByte(Check):
 
     def run_shard(self, entry: Entry, args: BitsPerByteArgs, ctx: Context, shard: Shard) -> dict:
         score, model = self._scorer(entry, args)
+        load = [round(os.getloadavg()[0], 2)]
         bad = shards.BadLines()
         items, empty, seconds = [], 0, 0.0
         for doc in ctx.bar(corpus.documents(entry, args, ctx, shard, bad), desc=f"{args.protocol} {shard.name}",
@@ -138,8 +140,9 @@ class BitsPerByte(Check):
             seconds += time.perf_counter() - t0
             items.append({"shard": shard.name, "line": doc.line, "subset": doc.subset, "ll": ll,
                           "bytes": shards.utf8_len(doc.text), "tokens": tokens})
+        load.append(round(os.getloadavg()[0], 2))
         return {"shard": shard.name, "sha256": shard.sha256, "documents": items, "empty_documents": empty,
-                "seconds": seconds, "model": model, "bad_lines": bad.as_dict()}
+                "seconds": seconds, "load_average": load, "model": model, "bad_lines": bad.as_dict()}
 
     def merge(self, entry: Entry, args: BitsPerByteArgs, ctx: Context, partials: list[dict]) -> Outcome:
         docs = sorted((d for p in partials for d in p["documents"]), key=lambda d: (d["shard"], d["line"]))
@@ -168,12 +171,14 @@ class BitsPerByte(Check):
                 "sample": corpus.sample(entry, args, ctx, len(docs)),
                 "subsets": subsets,
                 "empty_documents_skipped": sum(p["empty_documents"] for p in partials),
+                "load_average": {p["shard"]: p.get("load_average") for p in partials},
                 "bad_lines": bad,
                 "method": {
                     "aggregate": "-sum(ll) / (sum(bytes) ln 2): documents weighted by their bytes; ll in nats, "
                                  "bytes = UTF-8 bytes of the text field",
                     "interval": "95% percentile bootstrap over documents (2,000 resamples); none for one document",
-                    "speed": "tokens per second of model forward time, load time excluded",
+                    "speed": "tokens per second of model forward time, load time excluded; the machine's "
+                             "1-minute load average at the start and end of each shard is in load_average",
                 },
             },
             examples=examples,

@@ -21,7 +21,7 @@ from scoring.registry import register
 EXACT_BITS = 12  # lengths below 2**12 bytes are kept exactly; longer ones to 12 significant bits (< 0.05% off)
 MAX_SUBSETS = 1000
 BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_CELLS = 4096
+BOOTSTRAP_MAX_DOCS = 10_000
 
 
 class DeclaredSubset(Args):
@@ -60,43 +60,46 @@ def _merge_hist(target: dict[int, int], source: dict) -> None:
         target[int(k)] = target.get(int(k), 0) + v
 
 
-def _coarsen(hist: dict[int, int], bits: int) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for v, c in hist.items():
-        shift = v.bit_length() - bits
-        key = v if shift <= 0 else (v >> shift) << shift
-        out[key] = out.get(key, 0) + c
-    return out
+def byte_share_intervals(hists: dict[str, dict[int, int]], seed: int, level: float = 0.95
+                         ) -> tuple[dict[str, tuple[float, float]], str]:
+    """95% interval of each subset's share of text bytes, documents being the sampling unit.
 
-
-def byte_share_intervals(hists: dict[str, dict[int, int]], seed: int, level: float = 0.95) -> dict[str, tuple]:
-    """Percentile bootstrap of each subset's share of text bytes, resampling documents.
-
-    Resampling documents is a multinomial draw over (subset, length) cells; when there are more than
-    BOOTSTRAP_CELLS cells, lengths are grouped more coarsely for this step only.
+    Up to BOOTSTRAP_MAX_DOCS documents: a percentile bootstrap resampling documents. Beyond that,
+    where the bootstrap and the normal approximation agree, the delta-method interval of a ratio
+    estimator (which needs only per-subset sums, so it stays cheap for any corpus size).
     """
-    bits = EXACT_BITS
-    while True:
-        cells = [(s, v, c) for s, h in hists.items() for v, c in _coarsen(h, bits).items()]
-        if len(cells) <= BOOTSTRAP_CELLS or bits <= 4:
-            break
-        bits -= 1
     names = sorted(hists)
-    counts = np.array([c for _, _, c in cells], dtype=float)
-    n = int(counts.sum())
-    lengths = np.array([v for _, v, _ in cells], dtype=float)
-    member = np.zeros((len(cells), len(names)))
-    for i, (s, _, _) in enumerate(cells):
-        member[i, names.index(s)] = 1.0
-    rng = np.random.default_rng(seed)
-    shares = []
-    for start in range(0, BOOTSTRAP_RESAMPLES, 250):
-        draws = rng.multinomial(n, counts / n, size=min(250, BOOTSTRAP_RESAMPLES - start)) * lengths
-        shares.append((draws @ member) / draws.sum(axis=1, keepdims=True))
-    shares = np.vstack(shares)
+    values = {s: np.array(sorted(hists[s]), dtype=float) for s in names}
+    counts = {s: np.array([hists[s][int(v)] for v in values[s]]) for s in names}
+    n = int(sum(c.sum() for c in counts.values()))
     alpha = (1 - level) / 2
-    low, high = np.quantile(shares, alpha, axis=0), np.quantile(shares, 1 - alpha, axis=0)
-    return {s: (float(low[i]), float(high[i])) for i, s in enumerate(names)}
+    if n <= BOOTSTRAP_MAX_DOCS:
+        lengths = np.concatenate([np.repeat(values[s], counts[s]) for s in names])
+        label = np.concatenate([np.full(int(counts[s].sum()), i) for i, s in enumerate(names)])
+        rng = np.random.default_rng(seed)
+        shares = []
+        for start in range(0, BOOTSTRAP_RESAMPLES, 100):
+            b = min(100, BOOTSTRAP_RESAMPLES - start)
+            idx = rng.integers(0, n, size=(b, n))
+            cell = (np.arange(b)[:, None] * len(names) + label[idx]).ravel()
+            sums = np.bincount(cell, weights=lengths[idx].ravel(), minlength=b * len(names)).reshape(b, len(names))
+            shares.append(sums / sums.sum(axis=1, keepdims=True))
+        low, high = np.quantile(np.vstack(shares), [alpha, 1 - alpha], axis=0)
+        method = f"percentile bootstrap over documents, {BOOTSTRAP_RESAMPLES:,} resamples"
+        return {s: (float(low[i]), float(high[i])) for i, s in enumerate(names)}, method
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha)
+    total = sum(float((values[s] * counts[s]).sum()) for s in names)
+    squares = {s: float((values[s] ** 2 * counts[s]).sum()) for s in names}
+    all_squares = sum(squares.values())
+    out = {}
+    for s in names:
+        r = float((values[s] * counts[s]).sum()) / total
+        spread = (n / total) ** 2 * ((1 - r) ** 2 * squares[s] + r * r * (all_squares - squares[s]))
+        se = (spread / (n * (n - 1))) ** 0.5
+        out[s] = (max(0.0, r - z * se), min(1.0, r + z * se))
+    return out, f"delta-method normal interval of a ratio (more than {BOOTSTRAP_MAX_DOCS:,} documents)"
 
 
 def _length_stats(hist: dict[int, int], docs: int, text_bytes: int) -> dict:
@@ -177,7 +180,7 @@ class Composition(Check):
                 _merge_hist(hists.setdefault(s, {}), row["lengths"])
         n, total = sum(docs.values()), sum(nbytes.values())
         declared = declared_shares(args.declared)
-        intervals = byte_share_intervals(hists, ctx.seed) if n else {}
+        intervals, interval_method = byte_share_intervals(hists, ctx.seed) if n else ({}, "none (no documents)")
         rows = {}
         for s in sorted(set(docs) | set(declared)):
             k, b = docs.get(s, 0), nbytes.get(s, 0)
@@ -213,7 +216,7 @@ class Composition(Check):
                 "method": {
                     "unit": "documents are the sampling unit; text bytes are UTF-8 bytes of the text field",
                     "doc_share_interval": "Wilson score interval, 95%",
-                    "byte_share_interval": f"percentile bootstrap over documents, {BOOTSTRAP_RESAMPLES} resamples, 95%",
+                    "byte_share_interval": f"{interval_method}, 95%",
                     "lengths": f"median and p90 from a length histogram, exact below {1 << EXACT_BITS:,} bytes, "
                                "within 0.05% above",
                     "declared_doc_share": "derived from the declared raw GiB / mean document KiB of each subset",

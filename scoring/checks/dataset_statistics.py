@@ -46,7 +46,7 @@ def split_stats(prefix: str, sentences: list[str], labels: list[int]) -> tuple[d
     counts = Counter(labels)
     seen: dict[str, set[int]] = {}
     duplicates = 0
-    for s, y in zip(sentences, labels):
+    for s, y in zip(sentences, labels, strict=True):
         duplicates += s in seen
         seen.setdefault(s, set()).add(y)
     repeated = Counter(sentences)
@@ -91,9 +91,9 @@ class DatasetStatistics(Check):
             raise ValueError("a split has no rows")
         metrics["dev_majority_share"] = max(metrics["dev_label_0"], metrics["dev_label_1"]) / metrics["dev_rows"]
         train_labels: dict[str, set[int]] = {}
-        for s, y in zip(*rows["train"]):
+        for s, y in zip(*rows["train"], strict=True):
             train_labels.setdefault(s, set()).add(y)
-        leaked = [(s, y) for s, y in zip(*rows["dev"]) if s in train_labels]
+        leaked = [(s, y) for s, y in zip(*rows["dev"], strict=True) if s in train_labels]
         metrics["dev_in_train_rows"] = len(leaked)
         metrics["dev_in_train_label_mismatch"] = sum(train_labels[s] != {y} for s, y in leaked)
         return Outcome(

@@ -7,8 +7,8 @@ import shutil
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from scoring.check import Context
 from scoring.executors import isolate

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import Iterator
+from collections.abc import Iterator
 
 from scoring.check import Context
-from scoring.executors import ExecutorError, isolate
 from scoring.entries import Limits
+from scoring.executors import ExecutorError, isolate
 
 
 def _run_packed(task_bytes: bytes, ctx_bytes: bytes, time_s: float, memory_mb: int) -> bytes:
