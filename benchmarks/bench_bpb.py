@@ -118,7 +118,7 @@ def bpb(side: dict) -> float:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each side; the fastest counts")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating runs of each side; the fastest counts")
     args = parser.parse_args(argv or [])
     runs: dict[str, list[dict]] = {"ours": [], "lm-eval": []}
     for _ in range(args.rounds):

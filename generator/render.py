@@ -88,7 +88,10 @@ def match_vectors(catalog: dict[str, Entry], cache_dir: Path | None, encoder: En
     """Entry vectors through the text-hash cache; the MiniLM encoder is loaded only for unseen text."""
     name = encoder_name or E.encoder_id()
     cache = E.VectorCache(cache_dir / "match-graph-vectors.json" if cache_dir else None, encoder or E.minilm, name)
-    return entry_vectors(catalog, cache), name
+    try:
+        return entry_vectors(catalog, cache), name
+    except E.EncoderUnavailable as err:
+        raise SystemExit(f"cannot build the match graph: {err}") from err
 
 
 def render_pages(site: Site, page_size: int) -> dict[str, str]:

@@ -223,14 +223,17 @@ def _cell(key: str, value) -> str:
 
 
 def detail_tables(details: dict) -> list[DetailTable]:
-    """Structured details as tables: {row: {column: value}} becomes one table, scalars one more."""
+    """Structured details as tables: {row: {column: value}} becomes a wide table, any other mapping a
+    two-column table, and top-level scalars one more table."""
     tables, scalars = [], []
     for key in sorted(details):
-        value = details[key]
+        value, title = details[key], key.replace("_", " ")
         if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
             cols = sorted({c for v in value.values() for c in v})
             rows = [[str(name)] + [_cell(c, value[name].get(c)) for c in cols] for name in sorted(value, key=str)]
-            tables.append(DetailTable(key.replace("_", " "), [key.replace("_", " ")] + cols, rows))
+            tables.append(DetailTable(title, [title] + cols, rows))
+        elif isinstance(value, dict) and value:
+            tables.append(DetailTable(title, ["field", "value"], [[str(k), _cell(str(k), value[k])] for k in sorted(value)]))
         else:
             scalars.append([key, _cell(key, value)])
     if scalars:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -100,7 +100,7 @@ class FilesSource(Strict):
     files: list[DataFile] = Field(min_length=1)
 
 
-Source = Annotated[Union[HubSource, PyPISource, LocalSource, StdlibSource, FilesSource],
+Source = Annotated[HubSource | PyPISource | LocalSource | StdlibSource | FilesSource,
                    Field(discriminator="type")]
 
 
@@ -157,8 +157,9 @@ def _step(node, part):
 def _data_loc(base: tuple, error: dict, data) -> tuple:
     """A pydantic error's location as a path into the YAML data.
 
-    pydantic puts union member tags into locations (``source.huggingface.revision``): a step that is
-    neither a key nor an index of the data there is such a tag and is dropped, unless it names a
+    pydantic puts union member tags into locations (``source.huggingface.revision``): a step that
+    repeats the mapping's ``type`` (the discriminator; it may also be a key, as in ``files``), or is
+    neither a key nor an index of the data there, is such a tag and is dropped, unless it names a
     missing field.
     """
     node = data
@@ -166,7 +167,12 @@ def _data_loc(base: tuple, error: dict, data) -> tuple:
         node = _step(node, part)
     out = list(base)
     parts = error["loc"]
+    tag_seen = False  # a union's tag comes once, right after the union's own step
     for i, part in enumerate(parts):
+        if not tag_seen and isinstance(node, dict) and node.get("type") == part and i < len(parts) - 1:
+            tag_seen = True
+            continue
+        tag_seen = False
         child = _step(node, part)
         if child is not _ABSENT or (i == len(parts) - 1 and error["type"] == "missing"):
             out.append(part)

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import platform
 import subprocess
 import time
 import traceback
@@ -206,10 +207,7 @@ def git_commit() -> str | None:
 
 
 def make_result(unit: Unit, done: TaskOutcome, commit: str | None, seed: int) -> results.Result:
-    import platform
-
-    ok = done.status == "ok" and done.outcome is not None
-    outcome = done.outcome if ok else Outcome(metrics={})
+    outcome = done.outcome if done.status == "ok" and done.outcome is not None else Outcome(metrics={})
     provenance = results.Provenance(
         engine_version=__version__,
         check_version=unit.check.version,
@@ -229,7 +227,7 @@ def make_result(unit: Unit, done: TaskOutcome, commit: str | None, seed: int) ->
         entry=unit.entry.id,
         id=unit.spec.result_id,
         check=unit.check.name,
-        status="ok" if ok else ("failed" if done.status == "ok" else done.status),
+        status=done.status,
         key=unit.key,
         metrics=outcome.metrics,
         reason=done.reason,
@@ -317,8 +315,14 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
     report, commit, defaults = Report(), git_commit(), limits or Limits()
 
     def record(unit: Unit, done: TaskOutcome) -> None:
-        result = make_result(unit, done, commit, ctx.seed)
-        results.write(results_dir, result, done.outcome.examples if result.status == "ok" else [])
+        try:
+            result = make_result(unit, done, commit, ctx.seed)
+            results.write(results_dir, result, done.outcome.examples if result.status == "ok" else [])
+        except (TypeError, ValueError) as err:  # e.g. provenance the result schema refuses
+            done = TaskOutcome("failed", f"the result cannot be stored: {type(err).__name__}: {err}",
+                               started_at=done.started_at, duration_s=done.duration_s)
+            result = make_result(unit, done, commit, ctx.seed)
+            results.write(results_dir, result)
         report.ran.append(result)
 
     tasks: list[Task] = []

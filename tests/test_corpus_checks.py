@@ -260,3 +260,40 @@ def test_committed_results_match_the_entries():
     assert result["status"] == "ok"
     assert result["details"]["sample"]["files"][0]["sha256"] == result["provenance"]["inputs"][
         "pile-sample/pile_text.jsonl.zst"]
+
+
+def test_a_hostile_shard_fails_the_check_clearly_and_keeps_no_partial_numbers(tmp_path):
+    """Through the real score command: a bomb shard next to a good one gives 'failed' naming the file."""
+    import shutil
+
+    from scoring.cli import main
+
+    data = tmp_path / "data" / "c"
+    data.mkdir(parents=True)
+    (data / "good.jsonl").write_bytes(b'{"text": "fine", "meta": {"pile_set_name": "A"}}\n')
+    shutil.copyfile(ROOT / "tests" / "hostile" / "shards" / "bomb.jsonl.zst", data / "bomb.jsonl.zst")
+    files = "".join(f"    - {{path: c/{n}, split: s, sha256: {sha256(data / n)}}}\n" for n in ("good.jsonl", "bomb.jsonl.zst"))
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "corpus.yaml").write_text(f"""\
+id: corpus
+kind: dataset
+type: corpus
+title: Hostile corpus
+summary: One good shard and one decompression bomb.
+license: CC0
+source:
+  type: files
+  copy: test copy
+  files:
+{files}capabilities:
+  - {{id: c, title: C, summary: S., unique: U., vs_alternatives: V.}}
+checks:
+  - check: composition
+    args: {{split: s}}
+""", encoding="utf-8")
+    code = main(["score", "--entries", str(tmp_path / "entries"), "--results", str(tmp_path / "results"),
+                 "--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache"), "-q"])
+    assert code == 0
+    result = json.loads((tmp_path / "results" / "corpus" / "composition.json").read_text())
+    assert result["status"] == "failed" and result["metrics"] == {}
+    assert "c/bomb.jsonl.zst" in result["reason"] and "decompression bomb" in result["reason"]

@@ -149,7 +149,7 @@ def test_int8_variant_reports_agreement(tiny_model):
     assert any("quantized" in type(m).__module__ for m in clf.int8.modules())
     int8 = clf.scores(SENTENCES, None)
     extra = clf.extra_metrics(int8, [1] * len(int8), 0.5)
-    same = np.mean([(a >= 0.5) == (b >= 0.5) for a, b in zip(int8, clf._fp32_scores)])
+    same = np.mean([(a >= 0.5) == (b >= 0.5) for a, b in zip(int8, clf._fp32_scores, strict=True)])
     assert extra["agreement_with_fp32"] == pytest.approx(same)
     assert 0 < extra["max_prob_diff_vs_fp32"] < 0.5  # quantisation changes the numbers, not the model
     assert clf.model["precision"].startswith("int8")

@@ -12,7 +12,6 @@ from conftest import sha256
 from tiny_hf import build_tiny
 
 from scoring.adapters import encoders
-from scoring.check import Context
 from scoring.checks.probe import k_shot_sample
 from scoring.cli import main
 from scoring.entries import Entry

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from scoring import yaml_loader
 from scoring.entries import load_catalog, load_entry
 

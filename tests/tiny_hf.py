@@ -16,8 +16,7 @@ def build_tiny(path: Path, kind: str = "distilbert", labels: dict[int, str] | No
                layers: int = 2, hidden: int = 32) -> Path:
     """Save a randomly initialised sequence classifier (safetensors) with its tokenizer into ``path``."""
     import torch
-    from transformers import (AutoModelForSequenceClassification, BertConfig, BertTokenizerFast,
-                              DistilBertConfig)
+    from transformers import AutoModelForSequenceClassification, BertConfig, BertTokenizerFast, DistilBertConfig
 
     path.mkdir(parents=True, exist_ok=True)
     vocab = path / "vocab.txt"

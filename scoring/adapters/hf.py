@@ -195,7 +195,7 @@ def run_batches(model, tokenizer, tokenized: Tokenized, batch_size: int, output,
         for batch in (bar(batches) if bar else batches):
             inputs = tokenizer.pad([tokenized.features[i] for i in batch], return_tensors="pt")
             values = output(model(**inputs), inputs["attention_mask"])
-            for i, value in zip(batch, values):
+            for i, value in zip(batch, values, strict=True):
                 rows[i] = value
     return rows
 

@@ -88,6 +88,6 @@ class HFClassifier:
         """For the int8 variant: how often its prediction equals fp32's, and the largest probability gap."""
         if self.int8 is None or self._fp32_scores is None:
             return {}
-        same = sum((a >= threshold) == (b >= threshold) for a, b in zip(scores, self._fp32_scores))
-        gap = max(abs(a - b) for a, b in zip(scores, self._fp32_scores))
+        same = sum((a >= threshold) == (b >= threshold) for a, b in zip(scores, self._fp32_scores, strict=True))
+        gap = max(abs(a - b) for a, b in zip(scores, self._fp32_scores, strict=True))
         return {"agreement_with_fp32": same / len(scores), "max_prob_diff_vs_fp32": gap}

@@ -46,7 +46,7 @@ class ClassificationArgs(Args):
 def log_loss(labels: list[int], probs: list[float]) -> float:
     """Mean negative log-likelihood (natural log) of the true labels, probabilities clipped to [1e-15, 1-1e-15]."""
     total = 0.0
-    for y, p in zip(labels, probs):
+    for y, p in zip(labels, probs, strict=True):
         p = min(max(p, PROB_CLIP), 1 - PROB_CLIP)
         total -= math.log(p if y == 1 else 1 - p)
     return total / len(labels)
@@ -93,7 +93,7 @@ class ClassificationAccuracy(Check):
         scores = clf.scores(sentences, ctx)
         preds = [int(s >= args.threshold) for s in scores]
         metrics = stats.binary_metrics(labels, preds)
-        correct = [int(p == y) for p, y in zip(preds, labels)]
+        correct = [int(p == y) for p, y in zip(preds, labels, strict=True)]
         metrics["accuracy_ci_low"], metrics["accuracy_ci_high"] = stats.bootstrap_mean_ci(correct, seed=ctx.seed)
         probabilities = getattr(clf, "probabilities", False)
         if len(set(labels)) == 2:
@@ -107,7 +107,7 @@ class ClassificationAccuracy(Check):
         score_field = "p_positive" if probabilities else "score"
         examples = [
             {"i": i, "label": y, score_field: s, "pred": p}
-            for i, (y, s, p) in enumerate(zip(labels, scores, preds))
+            for i, (y, s, p) in enumerate(zip(labels, scores, preds, strict=True))
         ]
         return Outcome(
             metrics=metrics,

@@ -8,6 +8,7 @@ on the evaluation split.
 from __future__ import annotations
 
 from importlib import metadata
+
 import numpy as np
 from pydantic import Field, field_validator
 
@@ -113,7 +114,7 @@ class LinearProbe(Check):
             details={"k_shot": k_shot, "pooling": encoders.POOLING, "seeds": args.seeds,
                      "probe": f"scikit-learn LogisticRegression(C={args.C:g}, lbfgs) on raw embeddings"},
             examples=[{"i": i, "label": int(y), "p_positive": float(p), "pred": int(q)}
-                      for i, (y, p, q) in enumerate(zip(dev_y, p_pos, preds))],
+                      for i, (y, p, q) in enumerate(zip(dev_y, p_pos, preds, strict=True))],
             inputs={train.spec.path: train.spec.sha256, dev.spec.path: dev.spec.sha256},
             model=encoder.model,
             libraries={**hf.libraries(), "numpy": metadata.version("numpy"),
