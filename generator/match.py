@@ -60,9 +60,11 @@ def neighbours(vectors: dict[str, np.ndarray], k: int) -> dict[str, list[Neighbo
     matrix = np.stack([vectors[i] for i in ids])
     sims = np.round(matrix @ matrix.T, SIMILARITY_DECIMALS)
     out = {}
+    position = np.arange(len(ids))  # ids are sorted, so position order is id order
     for row, entry_id in enumerate(ids):
-        order = sorted((j for j in range(len(ids)) if j != row), key=lambda j: (-sims[row, j], ids[j]))
-        out[entry_id] = [Neighbour(ids[j], float(sims[row, j])) for j in order[:k]]
+        order = np.lexsort((position, -sims[row]))  # most similar first, ties by id
+        order = [j for j in order[: k + 1] if j != row][:k]
+        out[entry_id] = [Neighbour(ids[j], float(sims[row, j])) for j in order]
     return out
 
 

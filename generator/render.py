@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -44,7 +45,12 @@ def _line_start(m: re.Match) -> str:
 
 def md(text) -> str:
     """Entry text -> safe inline Markdown: one line, HTML-escaped, Markdown specials backslash-escaped."""
-    text = html.escape(" ".join(str(text).split()), quote=False)
+    return _md(str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _md(text: str) -> str:  # the same titles and summaries recur on many pages
+    text = html.escape(" ".join(text.split()), quote=False)
     return _MD_LINE_START.sub(_line_start, _MD_INLINE.sub(r"\\\1", text))
 
 

@@ -21,6 +21,18 @@ ROWS = random.Random(0)
 SENTENCES = [" ".join(ROWS.choice(WORDS) for _ in range(ROWS.randint(1, 30))) for _ in range(40)]
 
 
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """The tests share a busy machine: one torch thread avoids oversubscribed cores (answers do not change)."""
+    import torch
+
+    monkeypatch.setenv(hf.THREADS_ENV, "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def entry(source: dict) -> Entry:
     return Entry.model_validate({
         "id": "tiny", "kind": "model", "type": "fine-tune", "title": "Tiny", "summary": "Tiny.",
@@ -31,6 +43,11 @@ def entry(source: dict) -> Entry:
 @pytest.fixture(scope="module", params=["distilbert", "bert"])
 def tiny_model(request, tmp_path_factory) -> Path:
     return build_tiny(tmp_path_factory.mktemp(request.param), request.param)
+
+
+@pytest.fixture(scope="module")
+def tiny_distilbert(tmp_path_factory) -> Path:
+    return build_tiny(tmp_path_factory.mktemp("one"), "distilbert")
 
 
 def reference_probabilities(path: Path, sentences: list[str], positive: int = 1) -> np.ndarray:
@@ -94,9 +111,9 @@ def test_pickle_only_directory_is_refused_without_unpickling(tmp_path, monkeypat
         HFClassifier(entry({"type": "local", "path": str(path)}), {}, None)
 
 
-def test_weight_cap_is_checked_before_loading(tiny_model):
+def test_weight_cap_is_checked_before_loading(tiny_distilbert):
     with pytest.raises(Unavailable, match="above the cap"):
-        HFClassifier(entry({"type": "local", "path": str(tiny_model)}), {"max_weight_bytes": 1000}, None)
+        HFClassifier(entry({"type": "local", "path": str(tiny_distilbert)}), {"max_weight_bytes": 1000}, None)
 
 
 HUB = {"type": "huggingface", "repo": "someone/missing-model", "revision": "0123456789abcdef0123456789abcdef01234567"}
@@ -194,10 +211,10 @@ capabilities:
         name="hub", source=f"  type: huggingface\n  repo: {HUB['repo']}\n  revision: {HUB['revision']}") + checks)
 
 
-def test_scoring_end_to_end_on_a_tiny_model(tiny_project, project_args, tiny_model, monkeypatch, tmp_path):
+def test_scoring_end_to_end_on_a_tiny_model(tiny_project, project_args, tiny_distilbert, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    _hf_entries(tiny_project, tiny_model)
+    _hf_entries(tiny_project, tiny_distilbert)
     assert main(["score", *project_args, "--only", "tiny-local", "tiny-hub"]) == 0
     results = tiny_project / "results"
     fp32 = json.loads((results / "tiny-local" / "classification-accuracy.json").read_text())
@@ -221,8 +238,8 @@ def test_scoring_end_to_end_on_a_tiny_model(tiny_project, project_args, tiny_mod
         assert hub["status"] == "unavailable" and "not in the local Hugging Face cache" in hub["reason"]
 
 
-def test_bad_adapter_options_are_named_at_validation(tiny_project, project_args, tiny_model, capsys):
-    _hf_entries(tiny_project, tiny_model)
+def test_bad_adapter_options_are_named_at_validation(tiny_project, project_args, capsys):
+    _hf_entries(tiny_project, Path("/nowhere"))
     path = tiny_project / "entries" / "models" / "tiny-local.yaml"
     path.write_text(path.read_text().replace("options: {quantize: int8}", "options: {quantize: int4}"))
     assert main(["validate", *project_args]) == 1

@@ -11,13 +11,25 @@ import pytest
 from conftest import sha256
 from tiny_hf import build_tiny
 
-from scoring.adapters import encoders
+from scoring.adapters import encoders, hf
 from scoring.checks.probe import k_shot_sample
 from scoring.cli import main
 from scoring.entries import Entry
 
 GOOD = "great good warm funny wonderful lovely charming triumph best".split()
 BAD = "bad dull boring terrible awful ugly lifeless mess worst".split()
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """The tests share a busy machine: one torch thread avoids oversubscribed cores (answers do not change)."""
+    import torch
+
+    monkeypatch.setenv(hf.THREADS_ENV, "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _rows(n: int, rng: random.Random) -> list[tuple[str, int]]:

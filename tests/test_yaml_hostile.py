@@ -170,3 +170,29 @@ def test_messages_never_carry_raw_control_or_bidi_characters(tmp_path):
     problems = [str(p) for p in load_entry(path)[1]]
     assert problems and all(p.isprintable() for p in problems)
     assert "\\u202e\\x1b[2J" in problems[0]
+
+
+TOKENS = [b"[", b"]", b"{", b"}", b"&a ", b"*a", b"!!", b"!x ", b"%TAG ! tag:x,2000:\n", b"---\n", b"...\n", b"? ",
+          b": ", b"- ", b'"', b"'", b"\\U", b"\\x", b"\\u", b"|", b">", b"\n", b"\t", b"#", b"\xe2\x80\xae", b"\xff",
+          b"\x00", b"<<: ", b"~", b"\r", b"\xc2\x85", b"%YAML 1.1\n", b"  ", b",", b'"\\UFFFFFFFF"']
+
+
+def test_mutated_entries_never_crash(tmp_path):
+    """Random insertions and deletions in real and hostile entries: always problems, never an exception."""
+    import random
+
+    rng = random.Random(0)
+    seeds = [p.read_bytes() for p in [*sorted((ROOT / "entries").rglob("*.yaml")), *FILES]]
+    path = tmp_path / "mutant.yaml"
+    for _ in range(300):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 8)):
+            pos = rng.randrange(len(data) + 1)
+            if rng.random() < 0.6:
+                data[pos:pos] = rng.choice(TOKENS)
+            else:
+                del data[pos:pos + rng.randint(1, 10)]
+        path.write_bytes(bytes(data))
+        _, problems, _ = load_entry(path)
+        for p in problems:
+            assert LINE.match(str(p)) and str(p).isprintable(), str(p)

@@ -31,8 +31,13 @@ def build_tiny(path: Path, kind: str = "distilbert", labels: dict[int, str] | No
     else:
         config = BertConfig(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=2,
                             intermediate_size=2 * hidden, **common)
-    torch.manual_seed(seed)
-    model = AutoModelForSequenceClassification.from_config(config)
-    model.save_pretrained(path, safe_serialization=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny work; more threads only contend with whatever else runs
+    try:
+        torch.manual_seed(seed)
+        model = AutoModelForSequenceClassification.from_config(config)
+        model.save_pretrained(path, safe_serialization=True)
+    finally:
+        torch.set_num_threads(threads)
     tokenizer.save_pretrained(path)
     return path

@@ -28,6 +28,7 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 HUB_FILES = ["config.json", "*.safetensors", "*.safetensors.index.json", "tokenizer*", "vocab*", "merges.txt",
              "special_tokens_map.json", "added_tokens.json", "spiece.model", "sentencepiece*"]
 OFFLINE_VALUES = {"1", "true", "yes", "on"}
+THREADS_ENV = "UNFRAGILE_TORCH_THREADS"
 
 
 class HFOptions(BaseModel):
@@ -143,11 +144,14 @@ def libraries() -> dict[str, str]:
 
 
 def use_all_cores() -> int:
+    """Give torch every core this process may use, or $UNFRAGILE_TORCH_THREADS when set (a busy shared machine)."""
     import torch
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(cores)
-    return cores
+    wanted = os.environ.get(THREADS_ENV, "").strip()
+    threads = min(cores, int(wanted)) if wanted.isdigit() and int(wanted) > 0 else cores
+    torch.set_num_threads(threads)
+    return threads
 
 
 def quantize_int8(model):

@@ -9,6 +9,7 @@ alternating passes, so the speed ratio is measured on one machine under one load
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from importlib import metadata
@@ -133,7 +134,8 @@ class Throughput(Check):
         if reference is not None:
             metrics["speedup_vs_reference"] = min(ref_times) / best
         details = {
-            "hardware": {"cpu": cpu_name(), "logical_cores": hf.use_all_cores(), "machine": platform.machine()},
+            "hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(), "torch_threads": hf.use_all_cores(),
+                         "machine": platform.machine()},
             "precision": "int8 dynamic (Linear layers)" if opts.quantize == "int8" else "fp32",
             "batching": f"length-sorted batches of {bs}, each padded to its longest sentence, torch.inference_mode",
             "padding": {"fixed_length": args.fixed_length, "longest_sentence_tokens": max(lengths),

@@ -28,7 +28,8 @@ class LocalExecutor:
         workdir = Path(tempfile.mkdtemp(prefix="unfragile-"))
         ctx_path = workdir / "ctx.pkl"
         ctx_path.write_bytes(isolate.pack_context(ctx, inner))
-        pending, running = deque(tasks), []
+        # tasks that must run alone go last, so they never hold free workers idle while others wait
+        pending, running = deque(sorted(tasks, key=lambda t: t.exclusive)), []
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
