@@ -83,7 +83,7 @@ def agreement(a: list[float], b: list[float]) -> tuple[float, float]:
     return same, max(abs(x - y) for x, y in zip(a, b, strict=True))
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=872, help="how many sentences (default: all of SST-2 dev)")
     args = parser.parse_args(argv or [])
@@ -97,12 +97,19 @@ def main(argv: list[str] | None = None) -> None:
         base, t_pipe = pipeline_one_at_a_time(path, texts)
         print(f"pipeline, one at a time : {len(texts) / t_pipe:8.1f} sentences/s  "
               f"({sum(p >= 0.5 for p in base)} of {len(texts)} predicted positive)")
+        rows = []
         for quantize in ("none", "int8"):
             probs, t = ours(path, texts, quantize)
             same, gap = agreement(probs, base)
             label = "ours fp32" if quantize == "none" else "ours int8"
             print(f"{label:<24}: {len(texts) / t:8.1f} sentences/s  ratio {t_pipe / t:5.2f}x  "
                   f"same prediction as pipeline fp32: {same:.2%}  largest probability gap {gap:.2e}")
+            rows.append({"name": f"DistilBERT-shaped classifier, {label} batched vs pipeline one at a time",
+                         "ours": len(texts) / t, "baseline": len(texts) / t_pipe, "unit": "sentences/s",
+                         "ratio": t_pipe / t,
+                         "agreement": f"{same:.2%} same predictions; largest probability gap {gap:.1e}",
+                         "note": f"{len(texts)} sentences from {origin.split(' (')[0]}, random weights"})
+    return rows
 
 
 if __name__ == "__main__":

@@ -119,7 +119,11 @@ def migrate(data: dict) -> dict:
 
 
 def read(path: Path) -> Result:
-    return Result.model_validate(migrate(json.loads(path.read_text(encoding="utf-8"))))
+    return Result.model_validate(migrate(json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)))
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a result may hold")
 
 
 def read_all(results_dir: Path) -> tuple[dict[tuple[str, str], Result], list[str]]:

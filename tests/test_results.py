@@ -73,8 +73,6 @@ def test_read_all_reports_unreadable_files_and_keeps_the_rest(tmp_path):
     assert len(problems) == 1 and "broken.json" in problems[0]
 
 
-@pytest.mark.xfail(strict=True, reason="results.read accepts NaN/Infinity from a hand-edited file "
-                                       "(json.loads parses them); fix in scoring/results.py, then drop this mark")
 def test_read_refuses_nan_in_a_stored_file(tmp_path):
     data = json.loads((HISTORIC / "v1-ok-classification-accuracy.json").read_text(encoding="utf-8"))
     path = tmp_path / "nan.json"

@@ -73,6 +73,7 @@ def reference_model(ref: ReferenceShape, model, head: str, seed: int):
 class Throughput(Check):
     name = "throughput"
     version = "1"
+    exclusive = True  # timings are only fair with nothing else running
     Args = ThroughputArgs
     metrics = {
         "sentences_per_s": Metric("per-second", True, "sentences per second, best pass"),
