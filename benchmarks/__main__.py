@@ -94,7 +94,8 @@ def summary(results: list[dict]) -> str:
     table = [head]
     for r in results:
         for row in r["rows"]:
-            peaks = "/".join(_num(row.get(k)) for k in ("peak_mb_ours", "peak_mb_baseline") if row.get(k) is not None)
+            peaks = "/".join(f"{row[k]:,.0f}" for k in ("peak_mb_ours", "peak_mb_baseline")
+                             if isinstance(row.get(k), (int, float)))
             table.append([row.get("name", r["module"]), _num(row.get("ours")), _num(row.get("baseline")),
                           row.get("unit", ""), f"{row['ratio']:.2f}x" if isinstance(row.get("ratio"), (int, float))
                           else "", row.get("agreement", ""), peaks])

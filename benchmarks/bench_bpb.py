@@ -1,7 +1,7 @@
 """bits-per-byte: our check vs an lm-evaluation-harness-style loop, same model, same documents.
 
-Ours is the bits-per-byte check's own shard code (``BitsPerByte.run_shard``) with the arguments of
-the SmolLM2 entry's rolling check. The baseline re-implements lm-evaluation-harness's
+Ours is the code the bits-per-byte check runs per document (``CausalLM.loglikelihood``, loaded by
+``causal_lm.load``) with the arguments of the SmolLM2 entry's rolling check. The baseline re-implements lm-evaluation-harness's
 ``loglikelihood_rolling`` for a Hugging Face causal LM: ``get_rolling_token_windows`` with
 context_len=1, ``make_disjoint_window``, then one window at a time (its default batch size 1),
 log-softmax over every position of the window, the continuation sliced out and gathered, and the
@@ -45,13 +45,25 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def ours() -> dict:
+def _texts(check, entry, args, ctx, limit: int | None) -> list[str]:
+    from scoring import shards
+    from scoring.checks import corpus
+
+    texts = []
+    for shard in check.shards(entry, args, ctx):
+        texts += [d.text for d in corpus.documents(entry, args, ctx, shard, shards.BadLines()) if d.text]
+    return texts[:limit]
+
+
+def ours(limit: int | None) -> dict:
+    from scoring.adapters import causal_lm
+
     check, entry, args, ctx = _setup()
-    partials = [check.run_shard(entry, args, ctx, shard) for shard in check.shards(entry, args, ctx)]
-    docs = [d for p in partials for d in p["documents"]]
-    return {"ll": [d["ll"] for d in docs], "bytes": [d["bytes"] for d in docs],
-            "tokens": sum(d["tokens"] for d in docs), "seconds": sum(p["seconds"] for p in partials),
-            "peak_mb": _peak_mb()}
+    texts = _texts(check, entry, args, ctx, limit)
+    lm = causal_lm.load(entry, args.gguf_file)
+    scored = [lm.loglikelihood(text, args.window, args.context) for text in texts]
+    return {"ll": [ll for ll, _ in scored], "bytes": [len(t.encode("utf-8")) for t in texts],
+            "tokens": sum(n for _, n in scored), "seconds": lm.forward_seconds, "peak_mb": _peak_mb()}
 
 
 def get_rolling_token_windows(token_list: list[int], prefix_token: int, max_seq_len: int, context_len: int):
@@ -74,19 +86,15 @@ def make_disjoint_window(pair):
     return a[: len(a) - (len(b) - 1)], b
 
 
-def lm_eval_style() -> dict:
+def lm_eval_style(limit: int | None) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from scoring import shards
     from scoring.adapters import causal_lm
-    from scoring.checks import corpus
 
     check, entry, args, ctx = _setup()
+    texts = _texts(check, entry, args, ctx, limit)
     lm = causal_lm.load(entry, args.gguf_file)
-    texts = []
-    for shard in check.shards(entry, args, ctx):
-        texts += [d.text for d in corpus.documents(entry, args, ctx, shard, shards.BadLines()) if d.text]
     requests = [[make_disjoint_window(w) for w in get_rolling_token_windows(lm.encode(t), lm.prefix_token_id,
                                                                              args.window, 1)] for t in texts]
     lls, seconds = [], 0.0
@@ -107,9 +115,9 @@ def lm_eval_style() -> dict:
             "tokens": sum(len(c) for w in requests for _, c in w), "seconds": seconds, "peak_mb": _peak_mb()}
 
 
-def _in_child(fn):
+def _in_child(fn, limit: int | None):
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn)
+        return pool.apply(fn, (limit,))
 
 
 def bpb(side: dict) -> float:
@@ -119,11 +127,12 @@ def bpb(side: dict) -> float:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs of each side; the fastest counts")
+    parser.add_argument("--documents", type=int, default=None, help="only the first N documents (default: all)")
     args = parser.parse_args(argv or [])
     runs: dict[str, list[dict]] = {"ours": [], "lm-eval": []}
     for _ in range(args.rounds):
-        runs["ours"].append(_in_child(ours))
-        runs["lm-eval"].append(_in_child(lm_eval_style))
+        runs["ours"].append(_in_child(ours, args.documents))
+        runs["lm-eval"].append(_in_child(lm_eval_style, args.documents))
     best = {name: max(rs, key=lambda r: r["tokens"] / r["seconds"]) for name, rs in runs.items()}
     a, b = best["ours"], best["lm-eval"]
     if a["tokens"] != b["tokens"] or len(a["ll"]) != len(b["ll"]):

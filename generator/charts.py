@@ -114,7 +114,7 @@ def bars(groups: list[str], series: list[tuple[str, list[float | None]]], title:
          value_label: str, fmt, intervals: list[tuple[float, float] | None] | None = None) -> str:
     """Horizontal bars: one group per category, one bar per series (missing values are marked).
     ``intervals`` (one per group, for the first series) are drawn as whiskers."""
-    bar, gap, left, right, top = 12, 10, 190, 70, 40 + 16 * math.ceil(len(series) / 3)
+    bar, gap, left, right, top = 12, 10, 190, 70, 40 + 16 * math.ceil(len(series) / 2)
     width = 760
     pw = width - left - right
     values = [v for _, vs in series for v in vs if v is not None]
@@ -125,9 +125,9 @@ def bars(groups: list[str], series: list[tuple[str, list[float | None]]], title:
     height = top + len(groups) * group_h + 40
     body = [f'<g {FONT} fill="#333">']
     for i, (name, _) in enumerate(series):
-        lx, ly = 10 + (i % 3) * 250, 18 + 16 * (i // 3)
+        lx, ly = 10 + (i % 2) * 375, 18 + 16 * (i // 2)
         body.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
-                    f'<text x="{lx + 18}" y="{ly}">{escape(_short(name, 34))}</text>')
+                    f'<text x="{lx + 18}" y="{ly}">{escape(_short(name, 52))}</text>')
     bottom = top + len(groups) * group_h
     for t in ticks:
         x = left + t / scale_max * pw

@@ -20,7 +20,7 @@ from generator import encoder as E
 from generator import export
 from generator import metrics as M
 from generator.match import Encoder, entry_texts, entry_vectors
-from generator.rank import display, explain
+from generator.rank import RankSpecError, display, explain
 from generator.summarize import Site, summarize
 from scoring import results as R
 from scoring.entries import Entry
@@ -142,7 +142,10 @@ def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: 
     found = {k: v for k, v in found.items() if k in known}
     schema = schema or M.schema()
     vectors, name = match_vectors(catalog, cache_dir, encoder, encoder_name)
-    site = summarize(catalog, found, schema, vectors)
+    try:
+        site = summarize(catalog, found, schema, vectors)
+    except (M.UnknownMetric, RankSpecError) as err:
+        raise SystemExit(f"generator/schema.yaml: {err}") from err
     files = render_pages(site, int(schema.get("page_size", 100)))
     for board in site.leaderboards:
         files[f"data/{board.id}.csv"] = export.leaderboard_csv(board)

@@ -163,3 +163,14 @@ def test_methodology_reproduces_its_example_by_hand(real_site):
     example = re.search(r"\[(.*?)\]\(entries/(.*?)\.md\), from its committed results", text).group(2)
     page = (real_site / "entries" / f"{example}.md").read_text(encoding="utf-8")
     assert f"**{m.group(4)}/100**" in page
+
+
+def test_a_metric_missing_from_the_schema_stops_generation_with_its_name(tmp_path, catalog):
+    from scoring import results as R
+
+    r = R.Result(entry="vader", id="classification-accuracy", check="classification-accuracy", status="ok", key="k",
+                 metrics={"mystery_metric": 1.0}, provenance=R.Provenance(engine_version="0", check_version="1"))
+    R.write(tmp_path / "results", r)
+    with pytest.raises(SystemExit, match="mystery_metric"):
+        generate(catalog, tmp_path / "results", tmp_path / "out", None, cache_dir=None, encoder=E.hashing,
+                 encoder_name=E.HASHING_ID)
