@@ -12,7 +12,9 @@ most one line), and hostile input never crashes the reader:
 
 from __future__ import annotations
 
+import queue
 import struct
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ class Limits:
     ratio_floor_bytes: int = 16 * MiB
     max_subset_chars: int = 200
     chunk_bytes: int = 4 * MiB
+    prefetch_chunks: int = 2  # decompressed ahead on a thread while lines are parsed; 0: no thread
 
 
 @dataclass
@@ -179,13 +182,57 @@ def read_chunks(path: Path, limits: Limits = Limits(), name: str | None = None) 
             yield chunk
 
 
+_END = object()
+
+
+def prefetch(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:
+    """Run ``chunks`` on a background thread at most ``depth`` items ahead (zstd decompresses without
+    the GIL while the caller parses). Errors arrive in order; closing this generator stops the thread."""
+    if depth <= 0:
+        yield from chunks
+        return
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_END)
+        except BaseException as err:  # handed over to the reading thread
+            put(err)
+        finally:
+            chunks.close()
+
+    thread = threading.Thread(target=work, name="shard-prefetch", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def read_lines(path: Path, bad: BadLines, limits: Limits = Limits(), name: str | None = None
                ) -> Iterator[tuple[int, memoryview]]:
     """(1-based line number, line bytes without the newline); lines over the cap are counted, never buffered."""
     name = name or str(path)
     cap = limits.max_line_bytes
     pending, line_no, skipping = b"", 0, False
-    for chunk in read_chunks(path, limits, name):
+    for chunk in prefetch(read_chunks(path, limits, name), limits.prefetch_chunks):
         buf = pending + chunk if pending else chunk
         view, find, start = memoryview(buf), buf.find, 0
         while (end := find(b"\n", start)) >= 0:

@@ -175,3 +175,17 @@ def test_utf8_len_counts_bytes_not_characters():
     assert shards.utf8_len("café") == 5
     assert shards.utf8_len("日本") == 6
     assert shards.utf8_len("😀") == 4
+
+
+def test_prefetch_thread_reads_the_same_and_stops_when_the_reader_stops(tmp_path):
+    import threading
+
+    path = HOSTILE / "malformed.jsonl.zst"
+    with_thread = read(path, Limits(chunk_bytes=64, prefetch_chunks=2))
+    assert with_thread == read(path, Limits(chunk_bytes=64, prefetch_chunks=0))
+    before = threading.active_count()
+    docs = read_documents(HOSTILE / "malformed.jsonl", BadLines(), Limits(chunk_bytes=16, prefetch_chunks=1))
+    next(docs)
+    assert threading.active_count() == before + 1
+    docs.close()  # the consumer gives up early: the thread must end, not block on its queue
+    assert threading.active_count() == before
