@@ -101,7 +101,7 @@ def cmd_generate(args) -> int:
     catalog = _catalog(args)
     if catalog is None:
         return 1
-    pages = generate(catalog, args.results, args.out, docs_dir=Path(args.docs))
+    pages = generate(catalog, args.results, args.out, docs_dir=Path(args.docs), cache_dir=Path(args.cache_dir))
     print(f"wrote {pages} page(s) to {args.out}")
     return 0
 
