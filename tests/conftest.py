@@ -88,3 +88,48 @@ def copy_entries(dst: Path, *names: str) -> None:
         target = dst / src.relative_to(ROOT / "entries")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
+
+
+@pytest.fixture
+def one_torch_thread(monkeypatch):
+    """One torch thread: tests share a busy machine and oversubscribed cores crawl (answers do not change)."""
+    import torch
+
+    from scoring.adapters import hf
+
+    monkeypatch.setenv(hf.THREADS_ENV, "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def model_entry(source: dict, entry_id: str = "tiny", entry_type: str = "fine-tune"):
+    """A minimal valid model Entry around ``source``."""
+    from scoring.entries import Entry
+
+    return Entry.model_validate({
+        "id": entry_id, "kind": "model", "type": entry_type, "title": entry_id, "summary": "For tests.",
+        "license": "MIT", "source": source,
+        "capabilities": [{"id": "c", "title": "c", "summary": "c", "unique": "c", "vs_alternatives": "c"}]})
+
+
+def write_model_yaml(project: Path, entry_id: str, source: str, checks: str, entry_type: str = "encoder") -> None:
+    """Write entries/models/<entry_id>.yaml with the given source and checks YAML blocks (indented)."""
+    (project / "entries" / "models" / f"{entry_id}.yaml").write_text(f"""id: {entry_id}
+kind: model
+type: {entry_type}
+task: sentiment-classification
+title: {entry_id}
+summary: Test entry.
+license: MIT
+source:
+{source}
+capabilities:
+  - id: c
+    title: c
+    summary: c
+    unique: c
+    vs_alternatives: c
+checks:
+{checks}""")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import model_entry, write_model_yaml
 from tiny_hf import WORDS, build_tiny
 
 from scoring.adapters import hf
@@ -21,23 +22,11 @@ ROWS = random.Random(0)
 SENTENCES = [" ".join(ROWS.choice(WORDS) for _ in range(ROWS.randint(1, 30))) for _ in range(40)]
 
 
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    """The tests share a busy machine: one torch thread avoids oversubscribed cores (answers do not change)."""
-    import torch
-
-    monkeypatch.setenv(hf.THREADS_ENV, "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def entry(source: dict) -> Entry:
-    return Entry.model_validate({
-        "id": "tiny", "kind": "model", "type": "fine-tune", "title": "Tiny", "summary": "Tiny.",
-        "license": "MIT", "source": source,
-        "capabilities": [{"id": "c", "title": "c", "summary": "c", "unique": "c", "vs_alternatives": "c"}]})
+    return model_entry(source)
 
 
 @pytest.fixture(scope="module", params=["distilbert", "bert"])
@@ -173,9 +162,7 @@ def test_int8_variant_reports_agreement(tiny_model):
 
 
 def _hf_entries(project: Path, model_dir: Path) -> None:
-    models = project / "entries" / "models"
-    checks = """checks:
-  - check: classification-accuracy
+    checks = """  - check: classification-accuracy
     args: {dataset: tiny-sst, split: dev, classifier: huggingface, rule: argmax, threshold: 0.5}
   - check: classification-accuracy
     id: classification-accuracy-int8
@@ -190,25 +177,9 @@ def _hf_entries(project: Path, model_dir: Path) -> None:
       reference: {name: wider BERT, model_type: bert, num_hidden_layers: 2, hidden_size: 64,
                   num_attention_heads: 2, intermediate_size: 128}
 """
-    head = """kind: model
-type: fine-tune
-task: sentiment-classification
-title: Tiny {name}
-summary: A tiny random model.
-license: MIT
-source:
-{source}
-capabilities:
-  - id: c
-    title: c
-    summary: c
-    unique: c
-    vs_alternatives: c
-"""
-    (models / "tiny-local.yaml").write_text("id: tiny-local\n" + head.format(
-        name="local", source=f"  type: local\n  path: {model_dir}") + checks)
-    (models / "tiny-hub.yaml").write_text("id: tiny-hub\n" + head.format(
-        name="hub", source=f"  type: huggingface\n  repo: {HUB['repo']}\n  revision: {HUB['revision']}") + checks)
+    write_model_yaml(project, "tiny-local", f"  type: local\n  path: {model_dir}", checks, "fine-tune")
+    write_model_yaml(project, "tiny-hub", f"  type: huggingface\n  repo: {HUB['repo']}\n  revision: {HUB['revision']}",
+                     checks, "fine-tune")
 
 
 def test_scoring_end_to_end_on_a_tiny_model(tiny_project, project_args, tiny_distilbert, monkeypatch, tmp_path):

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import ROOT, sha256
+
 from scoring import results
 from scoring.cli import main
 

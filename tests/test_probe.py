@@ -8,28 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import sha256
+from conftest import model_entry, sha256, write_model_yaml
 from tiny_hf import build_tiny
 
-from scoring.adapters import encoders, hf
+from scoring.adapters import encoders
 from scoring.checks.probe import k_shot_sample
 from scoring.cli import main
-from scoring.entries import Entry
 
 GOOD = "great good warm funny wonderful lovely charming triumph best".split()
 BAD = "bad dull boring terrible awful ugly lifeless mess worst".split()
 
 
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    """The tests share a busy machine: one torch thread avoids oversubscribed cores (answers do not change)."""
-    import torch
-
-    monkeypatch.setenv(hf.THREADS_ENV, "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _rows(n: int, rng: random.Random) -> list[tuple[str, int]]:
@@ -57,24 +47,6 @@ def split_project(tiny_project: Path) -> Path:
     return tiny_project
 
 
-def _model_entry(project: Path, entry_id: str, source: str, checks: str) -> None:
-    (project / "entries" / "models" / f"{entry_id}.yaml").write_text(f"""id: {entry_id}
-kind: model
-type: encoder
-task: sentiment-classification
-title: {entry_id}
-summary: Test entry.
-license: MIT
-source:
-{source}
-capabilities:
-  - id: c
-    title: c
-    summary: c
-    unique: c
-    vs_alternatives: c
-checks:
-{checks}""")
 
 
 def test_k_shot_sample_is_balanced_and_without_repeats():
@@ -88,10 +60,7 @@ def test_k_shot_sample_is_balanced_and_without_repeats():
 
 def test_mean_pooling_ignores_padding(tmp_path):
     path = build_tiny(tmp_path / "enc", "bert")
-    e = Entry.model_validate({"id": "enc", "kind": "model", "type": "encoder", "title": "e", "summary": "e",
-                              "license": "MIT", "source": {"type": "local", "path": str(path)},
-                              "capabilities": [{"id": "c", "title": "c", "summary": "c", "unique": "c",
-                                                "vs_alternatives": "c"}]})
+    e = model_entry({"type": "local", "path": str(path)}, "enc", "encoder")
     enc = encoders.MeanPooledEncoder(e, {"batch_size": 4}, None)
     sentences = ["good", "a warm , funny and wonderful movie with great performances", "bad film", "dull"]
     batched = enc.embed(sentences, None)
@@ -108,7 +77,7 @@ def test_mean_pooling_ignores_padding(tmp_path):
 
 def test_linear_probe_end_to_end_and_cache(split_project, project_args, tmp_path, monkeypatch):
     model = build_tiny(tmp_path / "encoder", "bert")
-    _model_entry(split_project, "tiny-encoder", f"  type: local\n  path: {model}", """  - check: linear-probe
+    write_model_yaml(split_project, "tiny-encoder", f"  type: local\n  path: {model}", """  - check: linear-probe
     args: {dataset: tiny-split, split: dev, train_split: train, ks: [8], seeds: 3, options: {batch_size: 8}}
 """)
     assert main(["score", *project_args, "--only", "tiny-encoder"]) == 0
@@ -136,7 +105,7 @@ def test_linear_probe_end_to_end_and_cache(split_project, project_args, tmp_path
 
 
 def test_probe_rejects_unknown_k(split_project, project_args, capsys):
-    _model_entry(split_project, "tiny-encoder", "  type: local\n  path: /nowhere", """  - check: linear-probe
+    write_model_yaml(split_project, "tiny-encoder", "  type: local\n  path: /nowhere", """  - check: linear-probe
     args: {dataset: tiny-split, ks: [8, 16]}
 """)
     assert main(["validate", *project_args]) == 1
@@ -144,7 +113,7 @@ def test_probe_rejects_unknown_k(split_project, project_args, capsys):
 
 
 def test_tfidf_logreg_trains_on_train_and_scores_dev(split_project, project_args):
-    _model_entry(split_project, "tiny-tfidf", '  type: pypi\n  package: scikit-learn\n  version: "1.9.1"', """  - check: classification-accuracy
+    write_model_yaml(split_project, "tiny-tfidf", '  type: pypi\n  package: scikit-learn\n  version: "1.9.1"', """  - check: classification-accuracy
     args: {dataset: tiny-split, split: dev, train_split: train, classifier: tfidf-logreg, rule: p >= 0.5,
            threshold: 0.5}
 """)
