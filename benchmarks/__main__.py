@@ -63,12 +63,13 @@ def machine() -> dict:
 
 
 def run_module(name: str) -> dict:
-    """Run one module in a child process, echoing its output; its rows, time, peak RSS and last lines."""
+    """Run one module in a child process; its rows, time, peak RSS and the last lines it printed."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", CHILD, name, str(out)], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # stdout (the module's report) is echoed and kept; stderr (progress bars, warnings) only shown
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, name, str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
         seen = bytearray()
         for chunk in iter(lambda: proc.stdout.read1(1 << 16), b""):
             sys.stdout.buffer.write(chunk)

@@ -13,10 +13,13 @@ loading excluded on both sides). The two must give the same bits per byte.
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import multiprocessing
 import os
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,9 +118,14 @@ def lm_eval_style(limit: int | None) -> dict:
             "tokens": sum(len(c) for w in requests for _, c in w), "seconds": seconds, "peak_mb": _peak_mb()}
 
 
-def _in_child(fn, limit: int | None):
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn, (limit,))
+def _in_child(fn, limit: int | None) -> dict:
+    """Run one side in a fresh interpreter: its own peak memory, nothing shared with the other side."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "side.json"
+        code = (f"import json; from benchmarks.bench_bpb import {fn.__name__} as side; "
+                f"json.dump(side({limit!r}), open({str(out)!r}, 'w'))")
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+        return json.loads(out.read_text())
 
 
 def bpb(side: dict) -> float:

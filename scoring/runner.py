@@ -237,8 +237,12 @@ def make_result(unit: Unit, done: TaskOutcome, commit: str | None, seed: int) ->
     )
 
 
+def partials_dir(ctx: Context, unit: Unit) -> Path:
+    return ctx.cache_dir / "partials" / unit.entry.id / unit.spec.result_id
+
+
 def partial_path(ctx: Context, unit: Unit, shard_key: str) -> Path:
-    return ctx.cache_dir / "partials" / unit.entry.id / unit.spec.result_id / f"{shard_key}.json"
+    return partials_dir(ctx, unit) / f"{shard_key}.json"
 
 
 def read_partial(ctx: Context, unit: Unit, shard_key: str) -> dict | None:
@@ -339,7 +343,8 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
         keys = shard_keys(unit, shards, ctx)
         g = _Gather(unit, shards, keys, [None if force else read_partial(ctx, unit, k) for k in keys])
         report.shards_reused += sum(r is not None for r in g.records)
-        tasks += [Task(unit, unit_limits, s, k) for s, k, r in zip(shards, keys, g.records, strict=True) if r is None]
+        todo = {k: s for s, k, r in zip(shards, keys, g.records, strict=True) if r is None}  # a file listed twice runs once
+        tasks += [Task(unit, unit_limits, s, k) for k, s in todo.items()]
         if g.complete:
             record(unit, _merge(g, ctx))
         else:
@@ -355,16 +360,15 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
                 continue
             report.shards_run += 1
             g = gathers[task.unit.label]
-            i = g.keys.index(task.shard_key)
+            record_ = {}
             if done.status == "ok":
-                g.records[i] = {"key": task.shard_key, "shard": task.shard.name, "sha256": task.shard.sha256,
-                                "started_at": done.started_at, "duration_s": done.duration_s,
-                                "partial": done.partial}
-                results.atomic_write(partial_path(ctx, task.unit, task.shard_key), results.dumps(g.records[i]))
+                record_ = {"key": task.shard_key, "shard": task.shard.name, "sha256": task.shard.sha256,
+                           "started_at": done.started_at, "duration_s": done.duration_s, "partial": done.partial}
+                results.atomic_write(partial_path(ctx, task.unit, task.shard_key), results.dumps(record_))
             else:
-                g.records[i] = {}
                 g.failures.append(f"shard {task.shard.name}: {done.reason}")
                 g.statuses.add(done.status)
+            g.records = [record_ if k == task.shard_key else r for k, r in zip(g.keys, g.records, strict=True)]
             if g.complete:
                 record(g.unit, _merge(g, ctx))
                 if not g.failures:
@@ -374,8 +378,7 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
 
 def _forget_other_partials(ctx: Context, g: _Gather) -> None:
     """After a good merge, drop partials of shards the unit no longer has (old versions of changed shards)."""
-    folder = partial_path(ctx, g.unit, "x").parent
     keep = {f"{k}.json" for k in g.keys}
-    for p in folder.glob("*.json"):
+    for p in partials_dir(ctx, g.unit).glob("*.json"):
         if p.name not in keep:
             p.unlink(missing_ok=True)
