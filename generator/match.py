@@ -85,7 +85,7 @@ def comparison_pairs(catalog: dict[str, Entry], near: dict[str, list[Neighbour]]
             chosen.setdefault(frozenset((a, b)), (a, b, why) if (a, b) in seed else (min(a, b), max(a, b), why))
 
     for a, b in seed:
-        add(a, b, "listed in schema.yaml")
+        add(a, b, "the site's standing comparison")
     for entry_id in sorted(near):
         for n in near[entry_id][:compare_neighbours]:
             add(entry_id, n.id, "near in the match graph")

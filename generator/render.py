@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generator import encoder as E
-from generator import export
+from generator import export, performance
 from generator import metrics as M
 from generator.match import Encoder, entry_texts, entry_vectors
 from generator.rank import RankSpecError, display, explain
@@ -100,7 +100,7 @@ def match_vectors(catalog: dict[str, Entry], cache_dir: Path | None, encoder: En
         raise SystemExit(f"cannot build the match graph: {err}") from err
 
 
-def render_pages(site: Site, page_size: int) -> dict[str, str]:
+def render_pages(site: Site, page_size: int, perf: performance.Performance | None = None) -> dict[str, str]:
     env = environment()
     t = env.get_template
     pages = {
@@ -108,6 +108,7 @@ def render_pages(site: Site, page_size: int) -> dict[str, str]:
         "methodology.md": t("methodology.md.j2").render(site=site, example=site.example,
                                                          steps=explain(site.example.rank) if site.example else []),
         "leaderboards/index.md": t("leaderboards.md.j2").render(site=site),
+        "performance.md": t("performance.md.j2").render(perf=perf),
     }
     for name, chunk, pager in paged(site.entries, page_size, "entries/index"):
         pages[name] = t("entries.md.j2").render(entries=chunk, pager=pager)
@@ -146,7 +147,8 @@ def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: 
         site = summarize(catalog, found, schema, vectors)
     except (M.UnknownMetric, RankSpecError) as err:
         raise SystemExit(f"generator/schema.yaml: {err}") from err
-    files = render_pages(site, int(schema.get("page_size", 100)))
+    perf = performance.load(results_dir / "benchmarks.json")
+    files = render_pages(site, int(schema.get("page_size", 100)), perf)
     for board in site.leaderboards:
         files[f"data/{board.id}.csv"] = export.leaderboard_csv(board)
     files["data/unfragile.json"] = export.site_json(catalog, found, site, name)

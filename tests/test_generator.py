@@ -51,7 +51,7 @@ def test_neighbours_are_sorted_with_ties_broken_by_id():
 def test_comparison_pairs_keep_seed_order_and_cover_small_tasks(catalog):
     near = {"vader": [Neighbour("afinn", 0.9)]}
     pairs = comparison_pairs(catalog, near, [("the-pile", "sst2")], compare_neighbours=1, task_pairs_max=12)
-    assert ("the-pile", "sst2", "listed in schema.yaml") in pairs
+    assert ("the-pile", "sst2", "the site's standing comparison") in pairs
     assert ("afinn", "vader", "near in the match graph") in pairs
     sentiment = sorted(e.id for e in catalog.values() if e.task == "sentiment-classification")
     for i, a in enumerate(sentiment):
