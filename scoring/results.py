@@ -6,6 +6,7 @@ import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -75,14 +76,15 @@ def examples_path(results_dir: Path, entry_id: str, result_id: str) -> Path:
     return results_dir / entry_id / f"{result_id}.examples.jsonl"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, os.replace: a reader sees the old file or the new one."""
+@contextmanager
+def atomic_open(path: Path, mode: str = "w"):
+    """Write through a temp file in the same folder, fsync, os.replace: readers see the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; results are shared, readable files
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -94,6 +96,11 @@ def atomic_write(path: Path, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    with atomic_open(path) as fh:
+        fh.write(text)
 
 
 def dumps(data) -> str:

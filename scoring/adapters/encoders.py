@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from scoring import results
 from scoring.adapters import hf
 
 POOLING = "mean over non-padding tokens of the last hidden state"
@@ -54,13 +53,6 @@ def cached_embeddings(encoder: MeanPooledEncoder, sentences: list[str], data_sha
         if cached.shape[0] == len(sentences):
             return cached, True
     vectors = encoder.embed(sentences, ctx, desc)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, vectors, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with results.atomic_open(path, "wb") as fh:
+        np.save(fh, vectors, allow_pickle=False)
     return vectors, False
