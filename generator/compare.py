@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from generator import metrics as M
+from generator.links import evidence_path
 from generator.match import similarity
 from generator.rank import CriterionScore, DimensionScore, display
 
@@ -29,6 +30,8 @@ class HeadToHead:
     a: str
     b: str
     sentence: str
+    a_evidence: str = ""  # the result JSON behind each value, relative to the site root
+    b_evidence: str = ""
 
 
 @dataclass
@@ -100,7 +103,8 @@ def head_to_head(a: EntryView, b: EntryView) -> list[HeadToHead]:
                 sig = "the 95% intervals do not overlap, so the gap is outside the intervals"
             sentence = (f"On {ca.title} {lead.title} leads by {gap_text(diff, info.unit)} "
                         f"({_shown(lead, ca if lead is a else cb)} vs {_shown(other, cb if lead is a else ca)}); {sig}.")
-        out.append(HeadToHead(ca.title, _shown(a, ca), _shown(b, cb), sentence))
+        out.append(HeadToHead(ca.title, _shown(a, ca), _shown(b, cb), sentence,
+                              evidence_path(a.id, ca.result), evidence_path(b.id, cb.result)))
     return out
 
 

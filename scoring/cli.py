@@ -60,6 +60,14 @@ def cmd_score(args) -> int:
     from scoring.entries import Limits
     from scoring.executors import ExecutorError, get_executor
 
+    if _verified(catalog, args, only=args.only, before="scoring") is None:
+        return 1
+    if getattr(args, "fetch", False):
+        from scoring.fetch import fetch
+
+        _, problems = fetch(catalog, args.data_dir, args.only, show_progress=not args.quiet)
+        for line in problems:  # what could not be fetched is scored as unavailable, with the reason
+            print(f"  fetch: {line}", file=sys.stderr)
     ctx = Context(data_dir=args.data_dir, catalog=catalog, cache_dir=Path(args.cache_dir),
                   show_progress=not args.quiet)
     limits = Limits(time_s=args.time_limit, memory_mb=args.memory_limit)
@@ -69,6 +77,8 @@ def cmd_score(args) -> int:
     except ExecutorError as err:
         print(f"--executor {args.executor}: {err}", file=sys.stderr)
         return 1
+    for before, now in report.kept:
+        print(f"  kept the committed ok result {before.entry}/{before.id}: this run was {now.status}: {now.reason}")
     ok = sum(r.status == "ok" for r in report.ran)
     shards = f", {report.shards_run} shard(s) run, {report.shards_reused} reused" if report.shards_run or report.shards_reused else ""
     print(f"scored {len(report.ran)} check(s) ({ok} ok), {len(report.skipped)} up to date{shards}")
@@ -95,13 +105,164 @@ def _stored_not_ok(results_dir: Path, report) -> list[str]:
     return out
 
 
+def _verified(catalog, args, only=None, before: str = "publishing"):
+    """Run verify; print its problems and return None when any result fails, else the report."""
+    from scoring.verify import verify
+
+    report = verify(catalog, args.results, only=only)
+    for line in report.problems:
+        print(line, file=sys.stderr)
+    if report.problems:
+        print(f"verify: {len(report.problems)} problem(s) in {args.results}/; stopped before {before} "
+              "(nothing unverifiable is published, nothing committed is overwritten). Restore the files "
+              "named (git checkout), or delete them to measure them afresh.", file=sys.stderr)
+        return None
+    return report
+
+
+def cmd_verify(args) -> int:
+    catalog = _catalog(args)
+    if catalog is None:
+        return 1
+    unknown = [i for i in args.only or [] if i not in catalog]
+    if unknown:
+        print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
+        return 1
+    if args.rescore:
+        return _rescore(catalog, args)
+    report = _verified(catalog, args, only=args.only, before="the end")
+    if report is None:
+        return 1
+    for (entry, rid), why in sorted(report.stale.items()):
+        print(f"  stale: {entry}/{rid}: {why}")
+    if not args.quiet:
+        print(f"verified {report.verified} result(s); {len(report.stale)} stale (shown as stale on the site)")
+    return 0
+
+
+def _rescore(catalog, args) -> int:
+    from scoring import rescore
+    from scoring.check import Context
+    from scoring.executors import ExecutorError, get_executor
+
+    ids = list(args.only or sorted(catalog))
+    try:
+        if args.changed_since:
+            changed = rescore.changed_entries(catalog, args.changed_since, args.entries, args.results)
+            ids = [i for i in ids if i in changed]
+    except (ValueError, OSError) as err:
+        print(f"--changed-since: {err}", file=sys.stderr)
+        return 1
+    if args.sample:
+        ids = rescore.sample(ids, args.sample, args.seed)
+    if not ids:
+        print("verify --rescore: nothing selected to re-measure")
+        return 0
+    ctx = Context(data_dir=args.data_dir, catalog=catalog, cache_dir=Path(args.cache_dir), seed=0,
+                  show_progress=not args.quiet)
+    try:
+        rows = rescore.rescore(catalog, ctx, args.results, ids, executor=get_executor(args.executor, args))
+    except ExecutorError as err:
+        print(f"--executor {args.executor}: {err}", file=sys.stderr)
+        return 1
+    text = rescore.table(rows)
+    print(text, end="")
+    if args.markdown:
+        Path(args.markdown).write_text(f"## Re-measured: {', '.join(ids)}\n\n{text}", encoding="utf-8")
+    return 1 if rescore.failed(rows) else 0
+
+
+def cmd_lock(args) -> int:
+    from scoring import code
+
+    before = code.read_lock()
+    now = code.write_lock()
+    for name in sorted(now):
+        old = before.get(name)
+        if old is None:
+            print(f"  recorded {name} (version {now[name]['version']})")
+        elif old != now[name]:
+            bumped = old["version"] != now[name]["version"]
+            print(f"  re-recorded {name}: " + (f"version {old['version']} -> {now[name]['version']}" if bumped else
+                  "same version: only right after `unfragile verify --rescore` showed its results unchanged"))
+    print(f"wrote {code.LOCK.relative_to(code.ROOT.parent)} ({len(now)} modules)")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from scoring.fetch import fetch
+
+    catalog = _catalog(args)
+    if catalog is None:
+        return 1
+    unknown = [i for i in args.only or [] if i not in catalog]
+    if unknown:
+        print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
+        return 1
+    done, problems = fetch(catalog, args.data_dir, args.only, max_bytes=args.max_bytes, timeout=args.timeout,
+                           show_progress=not args.quiet)
+    for line in done if not args.quiet else []:
+        print(f"  {line}")
+    for line in problems:
+        print(line, file=sys.stderr)
+    print(f"fetch: {len(done)} file(s) in {args.data_dir}, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def cmd_report(args) -> int:
+    from generator.report import build
+    from scoring.rescore import changed_entries
+
+    catalog = _catalog(args)
+    if catalog is None:
+        return 1
+    try:
+        changed = changed_entries(catalog, args.base, args.entries, args.results)
+        text = build(args.base, args.entries, args.results, changed, Path(args.cache_dir))
+    except (ValueError, OSError) as err:
+        print(f"report: {err}", file=sys.stderr)
+        return 1
+    print(text, end="")
+    if args.markdown:
+        Path(args.markdown).write_text(text, encoding="utf-8")
+    return 0
+
+
+def cmd_checks(args) -> int:
+    from scoring.describe import checks_text
+
+    print(checks_text(), end="")
+    return 0
+
+
+def cmd_new(args) -> int:
+    from scoring.describe import skeleton, valid_new_args
+
+    why = valid_new_args(args.kind, args.id, args.pypi, args.hub)
+    if why:
+        print(f"unfragile new: {why}", file=sys.stderr)
+        return 1
+    path = args.entries / f"{args.kind}s" / f"{args.id}.yaml"
+    if path.exists():
+        print(f"unfragile new: {path} exists already", file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(skeleton(args.kind, args.id, args.pypi, args.hub), encoding="utf-8")
+    print(f"wrote {path}: fill in the TODOs, then `unfragile validate {path}`")
+    return 0
+
+
 def cmd_generate(args) -> int:
     from generator.render import generate
 
     catalog = _catalog(args)
     if catalog is None:
         return 1
-    pages = generate(catalog, args.results, args.out, docs_dir=Path(args.docs), cache_dir=Path(args.cache_dir))
+    report = _verified(catalog, args)
+    if report is None:
+        return 1
+    pages = generate(catalog, args.results, args.out, docs_dir=Path(args.docs), cache_dir=Path(args.cache_dir),
+                     stale=report.stale)
     print(f"wrote {pages} page(s) to {args.out}")
     return 0
 
@@ -109,6 +270,9 @@ def cmd_generate(args) -> int:
 def cmd_build(args) -> int:
     from generator.build import build
 
+    catalog = _catalog(args)
+    if catalog is None or _verified(catalog, args) is None:
+        return 1
     return build(Path(args.config), args.out, args.site_dir)
 
 
@@ -138,7 +302,8 @@ def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--entries", default="entries", help="entries dir (default: entries)")
     common.add_argument("--results", default="results", help="results dir (default: results)")
-    common.add_argument("--data-dir", default=None, help=f"data dir (default: ${data.DATA_ENV})")
+    common.add_argument("--data-dir", default=None,
+                        help=f"data dir (default: ${data.DATA_ENV}, else ~/.cache/unfragile/data)")
     common.add_argument("--out", default="docs/generated", help="generated Markdown dir")
     common.add_argument("--docs", default="docs", help="hand-written pages copied into the generated site")
     common.add_argument("--site-dir", default="site", help="built HTML dir")
@@ -156,6 +321,7 @@ def parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, parents=[common], help=helptext)
         s.add_argument("--only", nargs="+", metavar="ID", help="only these entries")
         s.add_argument("--force", action="store_true", help="rerun even when up to date")
+        s.add_argument("--fetch", action="store_true", help="first fetch the pinned data files these checks need")
         s.add_argument("--executor", default="local", choices=["local", "ray"], help="local process pool (default) or ray")
         s.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
         s.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks (default: CPU cores)")
@@ -164,6 +330,36 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--memory-limit", type=_positive(int, 1 << 24), default=None, metavar="MB",
                        help="MiB of address space per check unless its entry sets limits.memory_mb (default: RAM)")
         s.set_defaults(func=func, paths=[])
+    vp = sub.add_parser("verify", parents=[common], help="re-derive every committed result from its evidence")
+    vp.add_argument("--only", nargs="+", metavar="ID", help="only these entries")
+    vp.add_argument("--rescore", action="store_true", help="re-measure into a temp folder and compare")
+    vp.add_argument("--changed-since", metavar="GIT_REF", help="with --rescore: entries changed since this ref")
+    vp.add_argument("--sample", type=_positive(int, 1 << 20), metavar="N", help="with --rescore: N entries at random")
+    vp.add_argument("--seed", type=int, default=0, help="with --sample: which N")
+    vp.add_argument("--markdown", metavar="FILE", help="with --rescore: also write the table as Markdown")
+    vp.add_argument("--executor", default="local", choices=["local", "ray"], help=argparse.SUPPRESS)
+    vp.add_argument("--address", default=None, help=argparse.SUPPRESS)
+    vp.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks")
+    vp.set_defaults(func=cmd_verify)
+    sub.add_parser("lock", parents=[common], help="re-record scoring/code.lock").set_defaults(func=cmd_lock)
+    rp = sub.add_parser("report", parents=[common], help="what a change does to the site, as Markdown")
+    rp.add_argument("--base", required=True, metavar="GIT_REF", help="compare with this commit (e.g. origin/main)")
+    rp.add_argument("--markdown", metavar="FILE", help="also write the report here")
+    rp.set_defaults(func=cmd_report)
+    sub.add_parser("checks", parents=[common], help="list every check, its arguments and metrics"
+                   ).set_defaults(func=cmd_checks)
+    np_ = sub.add_parser("new", parents=[common], help="write a valid skeleton entry")
+    np_.add_argument("kind", choices=["model", "dataset"])
+    np_.add_argument("id")
+    pin = np_.add_mutually_exclusive_group()
+    pin.add_argument("--pypi", metavar="PKG==VERSION")
+    pin.add_argument("--hub", metavar="REPO@REVISION")
+    np_.set_defaults(func=cmd_new)
+    fp = sub.add_parser("fetch", parents=[common], help="download the pinned data files entries need")
+    fp.add_argument("--only", nargs="+", metavar="ID", help="only what these entries need")
+    fp.add_argument("--max-bytes", type=_positive(int, 1 << 40), default=4 << 30, help="size cap per file")
+    fp.add_argument("--timeout", type=_positive(float, 3600), default=60.0, help="seconds without data before giving up")
+    fp.set_defaults(func=cmd_fetch)
     sub.add_parser("generate", parents=[common], help="write Markdown pages").set_defaults(func=cmd_generate)
     sub.add_parser("build", parents=[common], help="mkdocs build --strict").set_defaults(func=cmd_build)
     return p

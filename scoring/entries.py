@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scoring import yaml_loader
 from scoring.yaml_loader import Problem, YamlError
 
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
 HEX40 = r"^[0-9a-f]{40}$"
 SHA256 = r"^[0-9a-f]{64}$"
@@ -82,9 +84,32 @@ class StdlibSource(Strict):
 
 class DataFile(Strict):
     path: str = Field(pattern=r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$", description="relative to the data dir")
-    sha256: str = Field(pattern=SHA256)
+    sha256: str = Field(pattern=SHA256, description="sha256 of the file the check reads")
     split: str | None = None
     bytes: int | None = Field(None, ge=0)
+    url: Url | None = Field(None, description="where `unfragile fetch` gets it: https (plain http only to loopback)")
+    member: str | None = Field(None, min_length=1, max_length=300, description="the file's path inside the zip at url")
+    archive_sha256: str | None = Field(None, pattern=SHA256, description="sha256 of the zip at url, when known")
+    note: Line | None = Field(None, description="provenance; for a file with no url, why it exists nowhere online")
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(value)
+            if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")):
+                raise ValueError("must be an https URL (plain http only to 127.0.0.1, for tests)")
+        return value
+
+    @model_validator(mode="after")
+    def _archive_needs_url(self):
+        if (self.member or self.archive_sha256) and not self.url:
+            raise ValueError("member and archive_sha256 describe the archive at url: give the url")
+        if self.archive_sha256 and not self.member:
+            raise ValueError("archive_sha256 is for a file inside an archive: give its member")
+        return self
 
     @field_validator("path")
     @classmethod
@@ -137,10 +162,6 @@ class Entry(Strict):
 
     def check_spec(self, result_id: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.result_id == result_id), None)
-
-
-def write_json_schema(path: Path = SCHEMA_FILE) -> None:
-    path.write_text(json.dumps(Entry.model_json_schema(by_alias=True), indent=2, sort_keys=True) + "\n")
 
 
 _ABSENT = object()
@@ -215,6 +236,13 @@ def load_entry(path: Path, display: str | None = None) -> tuple[Entry | None, li
         entry = Entry.model_validate(doc.data)
     except ValidationError as err:
         problems += _schema_problems(err, doc, display)
+    source = doc.data.get("source")
+    version = source.get("version") if isinstance(source, dict) else None
+    if ("source", "version") in doc.plain and isinstance(version, str) and _NUMBER.match(version):
+        line, col = doc.where(("source", "version"))
+        problems.append(Problem(display, line, col, "source.version",
+                                f'write versions as strings: version: "{version}" (other YAML readers and editors '
+                                f"take an unquoted {version} for the number {float(version):g})"))
     entry_id = doc.data.get("id")
     if isinstance(entry_id, str) and entry_id != path.stem and not any(p.field == "id" for p in problems):
         line, col = doc.where(("id",))
@@ -240,8 +268,11 @@ def _valid_checks(entry: Entry | None, data: dict) -> list[tuple[int, CheckSpec]
     return out
 
 
+SPLIT_ARGS = ("split", "train_split", "train", "dev")  # check arguments that name a split of the dataset
+
+
 def _check_problems(checks: list[tuple[int, CheckSpec]], doc: yaml_loader.Document, display: str,
-                    known: dict[str, Entry]) -> list[Problem]:
+                    known: dict[str, Entry], owner: Entry | None = None) -> list[Problem]:
     """Registered check names, their arguments, dataset references and unique result names."""
     from scoring import registry
 
@@ -268,10 +299,18 @@ def _check_problems(checks: list[tuple[int, CheckSpec]], doc: yaml_loader.Docume
             problems += _schema_problems(err, doc, display, loc + ("args",))
             continue
         ref = getattr(args, "dataset", None)
-        if ref is not None:
-            target = known.get(ref)
-            if target is None or target.kind != "dataset" or not isinstance(target.source, FilesSource):
-                add(loc + ("args", "dataset"), f"no dataset entry {ref!r} with data files")
+        target = known.get(ref) if ref is not None else (owner if "dataset" in type(args).model_fields else None)
+        if ref is not None and (target is None or target.kind != "dataset" or not isinstance(target.source, FilesSource)):
+            add(loc + ("args", "dataset"), f"no dataset entry {ref!r} with data files")
+        elif target is not None and isinstance(target.source, FilesSource):
+            splits = sorted({f.split for f in target.source.files if f.split})
+            for field in SPLIT_ARGS:
+                value = getattr(args, field, None)
+                if isinstance(value, str) and value not in splits:
+                    close = difflib.get_close_matches(value, splits, n=1)
+                    hint = f" Did you mean {close[0]!r}?" if close else ""
+                    add(loc + ("args", field), f"dataset {target.id!r} has no split {value!r}.{hint} "
+                                               f"Its splits: {', '.join(splits) or 'none'}")
     return problems
 
 
@@ -284,12 +323,27 @@ def _claim_problems(entry: Entry, doc: yaml_loader.Document, display: str, known
                 continue
             other_id, _, check_id = claim.check.rpartition("/")
             other = known.get(other_id) if other_id else entry
-            if other is None or other.check_spec(check_id) is None:
+            spec = other.check_spec(check_id) if other is not None else None
+            if spec is None:
                 loc = ("capabilities", c, "claims", k, "check")
                 line, col = doc.where(loc)
                 owner = f"entry {other_id!r}" if other_id else "entry"
                 problems.append(Problem(display, line, col, yaml_loader.dotted(loc),
                                         f"{owner} has no check {check_id!r}"))
+            elif claim.metric:
+                from scoring import registry
+
+                try:
+                    declared = registry.metrics_of(spec.check)
+                except registry.UnknownCheck:
+                    continue  # reported on the check itself
+                if claim.metric not in declared:
+                    loc = ("capabilities", c, "claims", k, "metric")
+                    line, col = doc.where(loc)
+                    close = difflib.get_close_matches(claim.metric, list(declared), n=3)
+                    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+                    problems.append(Problem(display, line, col, yaml_loader.dotted(loc),
+                                            f"check {spec.check} reports no metric {claim.metric!r}.{hint}"))
     return problems
 
 
@@ -321,7 +375,7 @@ def load_catalog(paths: list[Path], entries_dir: Path | None = None) -> tuple[di
                 if other is not None:
                     known[other.id] = other
     for display, doc, entry in loaded:
-        problems += _check_problems(_valid_checks(entry, doc.data), doc, display, known)
+        problems += _check_problems(_valid_checks(entry, doc.data), doc, display, known, entry)
         if entry is not None:
             problems += _claim_problems(entry, doc, display, known)
     return entries, problems

@@ -37,3 +37,37 @@ def get(name: str):
 def names() -> list[str]:
     _load_builtin()
     return sorted(_CHECKS)
+
+
+class MetricConflict(ValueError):
+    pass
+
+
+def metric_catalog() -> dict:
+    """Every metric any check declares (its own or in its detail tables), by name, described once.
+
+    A name two checks share must mean the same thing on the site: the same display name, unit and
+    direction; a conflict is an error naming both checks.
+    """
+    _load_builtin()
+    found: dict[str, tuple[str, object]] = {}
+    for name in sorted(_CHECKS):
+        cls = _CHECKS[name]
+        for metric_name, metric in {**cls.detail_metrics, **cls.metrics}.items():
+            seen = found.get(metric_name)
+            if seen is None:
+                found[metric_name] = (name, metric)
+                continue
+            other_check, other = seen
+            if (other.display, other.unit, other.higher_is_better) != (metric.display, metric.unit,
+                                                                      metric.higher_is_better):
+                raise MetricConflict(f"metric {metric_name!r} is described twice: by {other_check} as "
+                                     f"{other.display!r} ({other.unit}) and by {name} as {metric.display!r} "
+                                     f"({metric.unit}); declare it once in scoring/metrics.py")
+    return {k: m for k, (_, m) in found.items()}
+
+
+def metrics_of(check_name: str) -> dict:
+    """The metrics (and detail-table columns) check ``check_name`` declares."""
+    cls = type(get(check_name))
+    return {**cls.detail_metrics, **cls.metrics}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -10,16 +11,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Provenance(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
     engine_version: str
     check_version: str
+    code: dict[str, str] = {}  # module -> version of every versioned module the unit ran (scoring/code.py)
+    threads: dict[str, int | str] = {}  # torch / BLAS / OpenMP threads in the child process
     git_commit: str | None = None
     inputs: dict[str, str] = {}
     model: dict = {}
@@ -31,6 +34,16 @@ class Provenance(BaseModel):
     started_at: str = ""
     finished_at: str = ""
     duration_s: float = 0.0
+
+
+class Evidence(BaseModel):
+    """The per-example file beside a result: its name, the sha256 of its bytes and its record count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    records: int = Field(ge=0)
 
 
 class Result(BaseModel):
@@ -46,6 +59,7 @@ class Result(BaseModel):
     reason: str | None = None
     config: dict = {}
     details: dict = {}
+    evidence: Evidence | None = None
     provenance: Provenance
 
 
@@ -107,11 +121,26 @@ def dumps(data) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def examples_text(examples: list[dict]) -> str:
+    """Per-example records, one JSON object a line, numbers at full precision (aggregates derive from them)."""
+    return "".join(json.dumps(e, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n" for e in examples)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def write(results_dir: Path, result: Result, examples: list[dict] | None = None) -> Path:
-    """Examples first, then the result JSON, which marks the unit complete."""
+    """Examples first (their sha256 goes into the result), then the result JSON, which marks the unit complete."""
+    epath = examples_path(results_dir, result.entry, result.id)
     if examples:
-        lines = "".join(json.dumps(tidy(e), sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n" for e in examples)
-        atomic_write(examples_path(results_dir, result.entry, result.id), lines)
+        text = examples_text(examples)
+        atomic_write(epath, text)
+        result = result.model_copy(update={"evidence": Evidence(file=epath.name, sha256=sha256_text(text),
+                                                                records=len(examples))})
+    else:
+        epath.unlink(missing_ok=True)  # an examples file no result names would be an orphan
+        result = result.model_copy(update={"evidence": None})
     data = tidy(result.model_dump(mode="json"))
     path = result_path(results_dir, result.entry, result.id)
     atomic_write(path, dumps(data))
@@ -119,10 +148,19 @@ def write(results_dir: Path, result: Result, examples: list[dict] | None = None)
 
 
 def migrate(data: dict) -> dict:
-    """Bring an older result file to the current schema (version 1 is the first)."""
+    """Bring an older result file to the current schema.
+
+    Version 1 recorded no hash of its per-example file and no code versions: it still reads (so an old
+    file is reported as stale, not as unreadable), but verify cannot vouch for it until it is rescored.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("a result file holds one JSON object")
     version = data.get("schema_version", 1)
-    if version > SCHEMA_VERSION:
-        raise ValueError(f"schema_version {version} is newer than this engine understands ({SCHEMA_VERSION})")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ValueError(f"schema_version {version!r} is newer than this engine understands ({SCHEMA_VERSION})")
+    if version == 1:
+        data = {**data, "schema_version": 1}
+        data["provenance"] = {k: v for k, v in (data.get("provenance") or {}).items() if k in Provenance.model_fields}
     return data
 
 

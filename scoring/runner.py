@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import platform
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 from scoring import __version__, registry, results
 from scoring.check import Args, Check, Context, Outcome, Shard, Unavailable
 from scoring.entries import CheckSpec, Entry, Limits
+from scoring.keys import code_versions, shard_keys, unit_key
 
 DEFAULT_TIME_S = 4 * 3600.0
 
@@ -75,57 +75,20 @@ class TaskOutcome:
     partial: dict | None = None  # a shard's answer (JSON round-tripped)
     started_at: str = ""
     duration_s: float = 0.0
+    threads: dict = field(default_factory=dict)  # thread counts in the child: they can move float results
 
 
 @dataclass
 class Report:
     ran: list[results.Result] = field(default_factory=list)
     skipped: list[Unit] = field(default_factory=list)
+    kept: list[tuple[results.Result, results.Result]] = field(default_factory=list)  # (committed ok, this run)
     shards_run: int = 0
     shards_reused: int = 0
 
     @property
     def not_ok(self) -> list[results.Result]:
         return [r for r in self.ran if r.status != "ok"]
-
-
-def _material(entry: Entry, check: Check, args: Args, ctx: Context) -> dict:
-    return {
-        "check": check.name,
-        "check_version": check.version,
-        "entry": entry.id,
-        "source": entry.source.model_dump(mode="json", by_alias=True),
-        "args": args.model_dump(mode="json"),
-        "inputs": check.key_inputs(entry, args, ctx),
-    }
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def unit_key(entry: Entry, spec: CheckSpec, check: Check, args: Args, ctx: Context) -> str:
-    material = _material(entry, check, args, ctx)
-    if spec.limits != Limits():  # a raised limit should retry a unit that failed on the old one
-        material["limits"] = spec.limits.model_dump(exclude_none=True)
-    return _sha256(json.dumps(material, sort_keys=True))
-
-
-def shard_keys(unit: Unit, shards: list[Shard], ctx: Context) -> list[str]:
-    """Unit inputs minus the shard files themselves, plus one shard's name and sha256.
-
-    So a changed shard changes only its own key, while a new check version, new args or a new model
-    revision changes every shard's key.
-    """
-    names = {s.name for s in shards}
-    material = _material(unit.entry, unit.check, unit.args, ctx)
-    if isinstance(material["inputs"], dict):
-        material["inputs"] = {k: v for k, v in material["inputs"].items() if k not in names}
-    files = material["source"].get("files")
-    if isinstance(files, list):
-        material["source"]["files"] = [f for f in files if f.get("path") not in names]
-    base = json.dumps(material, sort_keys=True)
-    return [_sha256(f"{base}\n{s.name}\n{s.sha256}") for s in shards]
 
 
 def plan(catalog: dict[str, Entry], ctx: Context, only: list[str] | None = None) -> list[Unit]:
@@ -140,12 +103,17 @@ def plan(catalog: dict[str, Entry], ctx: Context, only: list[str] | None = None)
     return units
 
 
-def is_current(unit: Unit, results_dir: Path) -> bool:
-    path = results.result_path(results_dir, unit.entry.id, unit.spec.result_id)
+def stored(unit: Unit, results_dir: Path) -> results.Result | None:
     try:
-        return results.read(path).key == unit.key
+        return results.read(results.result_path(results_dir, unit.entry.id, unit.spec.result_id))
     except (OSError, ValueError):
-        return False
+        return None
+
+
+def is_current(unit: Unit, results_dir: Path) -> bool:
+    """Up to date: same key, and not ``unavailable`` (what was missing may be here now, so it is retried)."""
+    found = stored(unit, results_dir)
+    return found is not None and found.key == unit.key and found.status != "unavailable"
 
 
 # --- running check code (called inside the child process) -------------------------------------
@@ -171,8 +139,9 @@ def _guarded(fn, limits: Limits | None = None) -> tuple[str, str | None, object]
 
 
 def _tidy_outcome(outcome: Outcome) -> Outcome:
-    return dataclasses.replace(outcome, metrics=results.tidy(outcome.metrics), details=results.tidy(outcome.details),
-                               examples=results.tidy(outcome.examples))
+    """Aggregates rounded as stored; per-example records keep full precision (aggregates derive from them)."""
+    results.examples_text(outcome.examples)  # refuses NaN/Infinity and what JSON cannot hold, in the child
+    return dataclasses.replace(outcome, metrics=results.tidy(outcome.metrics), details=results.tidy(outcome.details))
 
 
 def execute(task: Task, ctx: Context) -> TaskOutcome:
@@ -190,7 +159,24 @@ def execute(task: Task, ctx: Context) -> TaskOutcome:
         status, reason, value = _guarded(shard, task.limits)
         out = TaskOutcome(status, reason, partial=value)
     out.started_at, out.duration_s = started, round(time.perf_counter() - t0, 3)
+    out.threads = thread_counts()
     return out
+
+
+def thread_counts() -> dict:
+    """Threads the libraries that did the arithmetic were using (torch only if the check loaded it)."""
+    import sys
+
+    found: dict = {}
+    if "torch" in sys.modules:
+        found["torch"] = sys.modules["torch"].get_num_threads()
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return found
+    for pool in threadpool_info():
+        found[f"{pool.get('user_api')}:{pool.get('internal_api')}"] = int(pool.get("num_threads") or 0)
+    return found
 
 
 # --- recording (in the parent) ------------------------------------------------------------------
@@ -211,6 +197,8 @@ def make_result(unit: Unit, done: TaskOutcome, commit: str | None, seed: int) ->
     provenance = results.Provenance(
         engine_version=__version__,
         check_version=unit.check.version,
+        code=code_versions(unit.entry, unit.check, unit.args),
+        threads=done.threads,
         git_commit=commit,
         inputs=outcome.inputs,
         model=outcome.model,
@@ -291,7 +279,8 @@ def _merge(g: _Gather, ctx: Context) -> TaskOutcome:
     u = g.unit
     status, reason, outcome = _guarded(
         lambda: _tidy_outcome(u.check.merge(u.entry, u.args, ctx, [r["partial"] for r in g.records])))
-    return TaskOutcome(status, reason, outcome=outcome, started_at=started, duration_s=duration)
+    return TaskOutcome(status, reason, outcome=outcome, started_at=started, duration_s=duration,
+                       threads=next((r["threads"] for r in records if r.get("threads")), {}))
 
 
 def _shards(unit: Unit, ctx: Context) -> list[Shard] | None:
@@ -319,6 +308,10 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
     report, commit, defaults = Report(), git_commit(), limits or Limits()
 
     def record(unit: Unit, done: TaskOutcome) -> None:
+        before = stored(unit, results_dir)
+        if done.status != "ok" and before is not None and before.status == "ok" and before.key == unit.key:
+            report.kept.append((before, make_result(unit, done, commit, ctx.seed)))  # never lose measured evidence
+            return
         try:
             result = make_result(unit, done, commit, ctx.seed)
             results.write(results_dir, result, done.outcome.examples if result.status == "ok" else [])
@@ -363,7 +356,8 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
             record_ = {}
             if done.status == "ok":
                 record_ = {"key": task.shard_key, "shard": task.shard.name, "sha256": task.shard.sha256,
-                           "started_at": done.started_at, "duration_s": done.duration_s, "partial": done.partial}
+                           "started_at": done.started_at, "duration_s": done.duration_s, "partial": done.partial,
+                           "threads": done.threads}
                 results.atomic_write(partial_path(ctx, task.unit, task.shard_key), results.dumps(record_))
             else:
                 g.failures.append(f"shard {task.shard.name}: {done.reason}")

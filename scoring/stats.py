@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
+
 
 def confusion(labels, preds) -> dict[str, int]:
     y, p = np.asarray(labels), np.asarray(preds)

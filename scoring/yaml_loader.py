@@ -60,6 +60,7 @@ class Document:
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # found while reading; the data is still usable
     replaced: set[tuple] = field(default_factory=set)  # locations whose value was refused and set to None
+    plain: set[tuple] = field(default_factory=set)  # locations of unquoted scalars
 
     def where(self, loc: tuple) -> tuple[int, int]:
         """Line/column of the deepest known prefix of ``loc``."""
@@ -252,6 +253,8 @@ class _Builder:
         self.screen_node(event, loc)
         if isinstance(event, yaml.ScalarEvent):
             self.screen_scalar(event, loc)
+            if event.style is None and loc is not None:
+                self.doc.plain.add(loc)
             self.attach(stack, None if event.style is None and event.value in NULLS else event.value)
         elif len(stack) >= MAX_DEPTH:
             raise self.fatal(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")

@@ -7,9 +7,10 @@ import typing
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from scoring import entries as entries_mod
-from scoring.entries import SCHEMA_FILE, Entry, load_catalog, load_entry
+from scoring.entries import SCHEMA_FILE, load_catalog, load_entry
 
 SAMPLE = """\
 id: sample
@@ -73,10 +74,27 @@ def test_sample_is_valid(tiny_project):
 
 
 def test_json_schema_file_matches_the_models():
+    from scoring.describe import json_schema
+
     on_disk = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    assert on_disk == json.loads(json.dumps(Entry.model_json_schema(by_alias=True))), (
+    assert on_disk == json.loads(json.dumps(json_schema())), (
         "entries/entry.schema.json is stale: run "
-        "python -c 'from scoring.entries import write_json_schema; write_json_schema()'")
+        "python -c 'from scoring.describe import write_json_schema; write_json_schema()'")
+
+
+def test_json_schema_types_each_checks_arguments():
+    import jsonschema
+    import yaml
+
+    from scoring.describe import json_schema
+
+    schema = json_schema()
+    good = yaml.safe_load((ROOT / "entries" / "models" / "vader.yaml").read_text())
+    jsonschema.validate(good, schema)
+    bad = json.loads(json.dumps(good))
+    bad["checks"][0]["args"]["spilt"] = "dev"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
 
 
 SOURCE_TYPES = typing.get_args(typing.get_args(entries_mod.Source)[0])

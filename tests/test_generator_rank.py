@@ -18,8 +18,7 @@ WEIGHTS = {"quality": 0.5, "efficiency": 0.2, "openness": 0.15, "coverage": 0.15
 
 
 def schema(criteria: list[dict], weights: dict | None = None) -> dict:
-    return {"metrics": M.schema()["metrics"], "rank": {"weights": weights or WEIGHTS, "open_licenses": ["MIT"],
-                                                       "criteria": criteria}}
+    return {"rank": {"weights": weights or WEIGHTS, "open_licenses": ["MIT"], "criteria": criteria}}
 
 
 ACCURACY = {"id": "acc", "title": "Accuracy", "dimension": "quality", "check": "classification-accuracy",

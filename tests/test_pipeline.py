@@ -86,13 +86,15 @@ def test_no_data_dir_uses_committed_results(tiny_project, project_args, capsys, 
 
 def test_no_data_and_no_results_says_why(tiny_project, project_args, capsys, monkeypatch):
     monkeypatch.delenv("UNFRAGILE_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tiny_project / "user-cache"))
     no_data = [a for a in project_args if a not in ("--data-dir", str(tiny_project / "data"))]
     assert main(["site", *no_data]) == 0
     out = capsys.readouterr().out
-    assert "unavailable: afinn/classification-accuracy: no data dir set" in out
+    default = tiny_project / "user-cache" / "unfragile" / "data"
+    assert f"unavailable: afinn/classification-accuracy: data file tiny/dev.tsv not found in {default}" in out
     r = _result(tiny_project, "afinn")
     assert r["status"] == "unavailable" and r["metrics"] == {}
-    assert "no data dir" in (tiny_project / "site" / "entries" / "afinn" / "index.html").read_text()
+    assert "not found in" in (tiny_project / "site" / "entries" / "afinn" / "index.html").read_text()
 
 
 def test_committed_lexicon_results_are_consistent():

@@ -87,7 +87,8 @@ def test_linear_probe_end_to_end_and_cache(split_project, project_args, tmp_path
     m = first["metrics"]
     assert m["n"] == 12 and m["n_train"] == 40 and m["dimensions"] == 32
     assert m["accuracy_ci_low"] <= m["accuracy"] <= m["accuracy_ci_high"]
-    per_seed = first["details"]["k_shot"]["8"]["per_seed"]
+    row = first["details"]["k_shot"]["8"]
+    per_seed = [c / row["n"] for c in row["per_seed_correct"]]
     assert len(per_seed) == 3 and m["accuracy_k8"] == pytest.approx(np.mean(per_seed), abs=1e-6)
     assert m["accuracy_k8_sd"] == pytest.approx(np.std(per_seed, ddof=1), abs=1e-6)
     assert "accuracy_k64" not in m

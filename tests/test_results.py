@@ -37,7 +37,7 @@ def test_every_historic_result_still_reads(path):
     raw = json.loads(path.read_text(encoding="utf-8"))
     result = results.read(path)
     assert result.status == raw["status"] and result.entry == raw["entry"] and result.key == raw["key"]
-    assert result.schema_version == results.SCHEMA_VERSION
+    assert result.schema_version == raw.get("schema_version", 1)  # read as written; verify calls it stale
     assert result.provenance.engine_version == raw["provenance"]["engine_version"]
     if result.status == "ok":
         m = result.metrics

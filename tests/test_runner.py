@@ -20,6 +20,7 @@ from scoring import data, registry, results
 from scoring.check import Args, Check, Context, Metric, Outcome, Shard
 from scoring.cli import main
 from scoring.entries import FilesSource
+from scoring.metrics import N
 
 # --- test-only checks ---------------------------------------------------------------------------
 
@@ -44,7 +45,7 @@ class ShardSum(Check):
 
     name = "test-shard-sum"
     Args = ShardSumArgs
-    metrics = {"lines": Metric("count", None), "bytes": Metric("bytes", None)}
+    metrics = {"lines": Metric("Lines", "count", None), "bytes": Metric("Bytes", "bytes", None)}
 
     def key_inputs(self, entry, args, ctx) -> dict:
         return {f.path: f.sha256 for f in entry.source.files}
@@ -65,7 +66,8 @@ class ShardSum(Check):
     def merge(self, entry, args, ctx, partials) -> Outcome:
         return Outcome(metrics={"lines": sum(p["lines"] for p in partials), "bytes": sum(p["bytes"] for p in partials)},
                        details={"files": {name: {"lines": n} for p in partials for name, n in p["per_file"]}},
-                       examples=[{"file": name, "lines": n} for p in partials for name, n in p["per_file"]])
+                       examples=[{"file": name, "lines": n} for p in partials for name, n in p["per_file"]],
+                       inputs={f.path: f.sha256 for f in entry.source.files})
 
 
 class MisbehaveArgs(Args):
@@ -78,7 +80,7 @@ class Misbehave(Check):
 
     name = "test-misbehave"
     Args = MisbehaveArgs
-    metrics = {"n": Metric("count", None)}
+    metrics = {"n": N}
 
     def run(self, entry, args, ctx) -> Outcome:
         _log(ctx, f"{entry.id} {os.getpid()} start {time.time()}")

@@ -92,7 +92,7 @@ def test_alias_bomb_is_refused_quickly():
 
 def test_yaml_11_coercions_never_change_a_string():
     entry, problems, _ = load_entry(CORPUS / "yaml11-coercions.yaml")
-    assert problems == []
+    assert [p.field for p in problems] == ["source.version"]  # kept as written, but flagged for other readers
     assert (entry.title, entry.summary, entry.license, entry.source.version) == ("0123456", "no", "on", "1.10")
     cap = entry.capabilities[0]
     assert (cap.title, cap.summary, cap.unique, cap.vs_alternatives) == ("12:30:00", "2024-02-30", "0x1F", ".inf")

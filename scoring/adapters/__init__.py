@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import re
 from importlib import metadata
+from pathlib import Path
 
 from scoring.check import Unavailable
 from scoring.entries import Entry, PyPISource
+
+VERSION = "1"
 
 CLASSIFIERS = {
     "vader": "scoring.adapters.lexicons:Vader",
@@ -17,11 +21,21 @@ CLASSIFIERS = {
 }
 
 
-def classifier_class(name: str):
-    """The adapter class registered as ``name`` (imported, not instantiated)."""
+def _split(name: str) -> tuple[str, str]:
     if name not in CLASSIFIERS:
         raise ValueError(f"unknown classifier adapter {name!r}; known: {', '.join(sorted(CLASSIFIERS))}")
     module, cls = CLASSIFIERS[name].split(":")
+    return module, cls
+
+
+def classifier_module(name: str) -> str:
+    """The module that holds adapter ``name`` (without importing it)."""
+    return _split(name)[0]
+
+
+def classifier_class(name: str):
+    """The adapter class registered as ``name`` (imported, not instantiated)."""
+    module, cls = _split(name)
     return getattr(importlib.import_module(module), cls)
 
 
@@ -30,16 +44,35 @@ def classifier(name: str, entry: Entry, options: dict, ctx):
     return classifier_class(name)(entry, options, ctx)
 
 
-def require_pinned_package(entry: Entry, module: str | None) -> tuple[object, dict]:
-    """Import the PyPI package an entry pins, refusing a different installed version (module None: check only)."""
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def require_pinned_package(entry: Entry, module: str | None, distribution: str | None = None) -> tuple[object, dict]:
+    """Import the PyPI package an entry pins, proving that what runs is that distribution at that version.
+
+    ``distribution``: the one distribution this adapter can run (e.g. vaderSentiment); an entry pinning
+    another name is refused. The imported module's file must be one the distribution installed, so a
+    same-named module from elsewhere on the path cannot stand in for it.
+    """
     source = entry.source
     if not isinstance(source, PyPISource):
         raise ValueError("this adapter needs a 'pypi' source")
+    if distribution and _canonical(source.package) != _canonical(distribution):
+        raise ValueError(f"this adapter runs the distribution {distribution}, but the entry pins "
+                         f"{source.package}: set source.package to {distribution}")
     try:
-        installed = metadata.version(source.package)
+        dist = metadata.distribution(source.package)
     except metadata.PackageNotFoundError:
         raise Unavailable(f"package {source.package}=={source.version} is not installed "
                           f"(pip install {source.package}=={source.version})") from None
-    if installed != source.version:
-        raise Unavailable(f"installed {source.package} {installed}, the entry pins {source.version}")
-    return importlib.import_module(module) if module else None, {"package": source.package, "version": installed}
+    if dist.version != source.version:
+        raise Unavailable(f"installed {source.package} {dist.version}, the entry pins {source.version}")
+    imported = importlib.import_module(module) if module else None
+    if imported is not None:
+        where = Path(imported.__file__).resolve()
+        owned = {Path(str(dist.locate_file(f))).resolve() for f in dist.files or []}
+        if where not in owned:
+            raise ValueError(f"module {module} was imported from {where}, which distribution "
+                             f"{source.package} {dist.version} did not install")
+    return imported, {"package": source.package, "version": dist.version}

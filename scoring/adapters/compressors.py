@@ -11,6 +11,8 @@ from typing import Literal
 
 import zstandard
 
+VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
+
 Name = Literal["zstd", "gzip", "xz"]
 DEFAULT_LEVELS = {"zstd": 3, "gzip": 6, "xz": 6}
 

@@ -23,6 +23,8 @@ from scoring import data
 from scoring.check import Unavailable
 from scoring.entries import Entry, HubSource, LocalSource, PyPISource
 
+VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
+
 DEFAULT_WEIGHT_CAP = 2 * 1024**3
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 HUB_FILES = ["config.json", "*.safetensors", "*.safetensors.index.json", "tokenizer*", "vocab*", "merges.txt",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from scoring.adapters import require_pinned_package
 
+VERSION = "1"
+
 
 class Vader:
     """VADER compound score in [-1, 1]."""
 
     def __init__(self, entry, options, ctx):
-        module, self.model = require_pinned_package(entry, "vaderSentiment.vaderSentiment")
+        module, self.model = require_pinned_package(entry, "vaderSentiment.vaderSentiment", "vaderSentiment")
         self._analyzer = module.SentimentIntensityAnalyzer()
 
     def scores(self, sentences, ctx) -> list[float]:
@@ -20,7 +22,7 @@ class TextBlobPolarity:
     """TextBlob PatternAnalyzer polarity in [-1, 1]."""
 
     def __init__(self, entry, options, ctx):
-        module, self.model = require_pinned_package(entry, "textblob")
+        module, self.model = require_pinned_package(entry, "textblob", "textblob")
         self._blob = module.TextBlob
 
     def scores(self, sentences, ctx) -> list[float]:
@@ -31,7 +33,7 @@ class Afinn:
     """Sum of AFINN-165 word valences (an unbounded integer)."""
 
     def __init__(self, entry, options, ctx):
-        module, self.model = require_pinned_package(entry, "afinn")
+        module, self.model = require_pinned_package(entry, "afinn", "afinn")
         self._afinn = module.Afinn()
 
     def scores(self, sentences, ctx) -> list[float]:

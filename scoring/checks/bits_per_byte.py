@@ -20,16 +20,36 @@ import time
 from importlib import metadata
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring import shards, stats
 from scoring.adapters import compressors
-from scoring.check import Check, Context, Metric, Outcome, Shard
+from scoring.check import Check, Context, Derived, Metric, Outcome, Shard, machine
 from scoring.checks import corpus
 from scoring.entries import Entry
+from scoring.metrics import CORPUS_METRICS
 from scoring.registry import register
 
 LN2 = math.log(2)
+# A language model's log-likelihoods move in the last float32 digits with the thread count; a
+# compressor's never do. 1e-4 bits per byte is far below any difference the site reports.
+_LM_TOL = {"tolerance": "stochastic", "abs_tol": 1e-4}
+BPB = Metric("Bits per byte", "bits/byte", False, "-sum(ll) / (sum(bytes) ln 2) over documents",
+             interval=("bits_per_byte_ci_low", "bits_per_byte_ci_high"), **_LM_TOL)
+
+
+class Record(BaseModel):
+    """One scored document: where it is, its subset, UTF-8 bytes, tokens and log-likelihood in nats."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    shard: str
+    line: int = Field(ge=1)
+    subset: str
+    bytes: int = Field(ge=1)
+    tokens: int | None = Field(None, ge=0)
+    ll: float = Field(le=0)
+    bits_per_byte: float | None = None
 PROTOCOLS = {
     "rolling": "lm-evaluation-harness loglikelihood_rolling: the first window starts with the prefix token; "
                "each later window scores `window` new tokens conditioned on one preceding token (the last "
@@ -87,21 +107,41 @@ def aggregate(docs: list[dict], seed: int) -> dict:
 @register
 class BitsPerByte(Check):
     name = "bits-per-byte"
-    version = "1"
+    version = "2"
     Args = BitsPerByteArgs
     exclusive = True  # reports tokens per second
+    Record = Record
+    record_id = ("shard", "line")
     metrics = {
-        "bits_per_byte": Metric("bits/byte", False, "-sum(ll) / (sum(bytes) ln 2) over documents"),
-        "bits_per_byte_ci_low": Metric("bits/byte", False, "95% bootstrap interval over documents, low end"),
-        "bits_per_byte_ci_high": Metric("bits/byte", False, "95% bootstrap interval over documents, high end"),
-        "byte_perplexity": Metric("other", False, "2 ** bits_per_byte"),
-        "documents": Metric("count", None),
-        "text_bytes": Metric("bytes", None),
-        "tokens": Metric("count", None, "tokens scored"),
-        "bytes_per_token": Metric("other", None),
-        "tokens_per_s": Metric("per-second", True, "tokens scored per second of model time"),
-        "bad_lines": Metric("count", False),
+        "bits_per_byte": BPB,
+        "bits_per_byte_ci_low": Metric("Bits per byte 95% CI low", "bits/byte", False,
+                                       "95% bootstrap interval over documents, low end", **_LM_TOL),
+        "bits_per_byte_ci_high": Metric("Bits per byte 95% CI high", "bits/byte", False,
+                                        "95% bootstrap interval over documents, high end", **_LM_TOL),
+        "byte_perplexity": Metric("Byte perplexity", "other", False, "2 ** bits_per_byte",
+                                  tolerance="stochastic", abs_tol=5e-4),
+        **CORPUS_METRICS,
+        "tokens": Metric("Tokens scored", "count", None),
+        "bytes_per_token": Metric("Bytes per token", "other", None),
+        "tokens_per_s": machine("Tokens per second", description="tokens scored per second of model time"),
     }
+    detail_metrics = {"bits_per_byte": BPB}
+
+    def derive(self, records: list[dict], result) -> Derived:
+        """Every aggregate and per-subset number from the per-document (ll, bytes) records."""
+        for r in records:
+            if r["bytes"] <= 0:
+                raise ValueError(f"document {r['shard']}:{r['line']} has {r['bytes']} bytes")
+            if r.get("bits_per_byte") is not None and r["bits_per_byte"] != -r["ll"] / LN2 / r["bytes"]:
+                raise ValueError(f"document {r['shard']}:{r['line']}: bits_per_byte {r['bits_per_byte']} is not "
+                                 "-ll / (bytes ln 2)")
+        docs = sorted(records, key=lambda d: (d["shard"], d["line"]))
+        seed = result.provenance.seed
+        overall = aggregate(docs, seed)
+        metrics = {**overall, "byte_perplexity": 2 ** overall["bits_per_byte"]}
+        subsets = {name: aggregate([d for d in docs if d["subset"] == name], seed)
+                   for name in sorted({d["subset"] for d in docs})}
+        return Derived({k: v for k, v in metrics.items() if v is not None}, {"subsets": subsets})
 
     def __init__(self) -> None:
         self._lm = None  # loaded once per process, reused across shards

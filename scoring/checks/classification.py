@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from importlib import metadata
+from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from scoring import adapters, data, stats
-from scoring.check import Args, Check, Context, Metric, Outcome
+from scoring.check import Args, Check, Context, Derived, Metric, Outcome
 from scoring.entries import Entry
+from scoring.metrics import ACCURACY_METRICS
 from scoring.registry import register
 
 PROB_CLIP = 1e-15
@@ -52,26 +54,69 @@ def log_loss(labels: list[int], probs: list[float]) -> float:
     return total / len(labels)
 
 
+class Record(BaseModel):
+    """One sentence of the evaluated split: its row, gold label, the classifier's score and prediction."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    i: int = Field(ge=0)
+    label: Literal[0, 1]
+    pred: Literal[0, 1]
+    score: float | None = None
+    p_positive: float | None = Field(None, ge=0, le=1)
+
+
+def derive_metrics(records: list[dict], threshold: float | None, seed: int) -> dict[str, float | int]:
+    """Accuracy, confusion counts, precision/recall/F1, the bootstrap interval, ROC AUC and log loss."""
+    labels = [r["label"] for r in records]
+    preds = [r["pred"] for r in records]
+    field = "p_positive" if records and records[0].get("p_positive") is not None else "score"
+    scores = [r[field] for r in records]
+    if any(s is None for s in scores):
+        raise ValueError(f"some records have no {field!r}")
+    if threshold is not None:
+        wrong = [r["i"] for r, s, p in zip(records, scores, preds, strict=True) if int(s >= threshold) != p]
+        if wrong:
+            raise ValueError(f"{len(wrong)} record(s) predict against the rule score >= {threshold:g} (first i={wrong[0]})")
+    metrics = stats.binary_metrics(labels, preds)
+    correct = [int(p == y) for p, y in zip(preds, labels, strict=True)]
+    metrics["accuracy_ci_low"], metrics["accuracy_ci_high"] = stats.bootstrap_mean_ci(correct, seed=seed)
+    if len(set(labels)) == 2:
+        from sklearn.metrics import roc_auc_score
+
+        metrics["roc_auc"] = float(roc_auc_score(labels, scores))
+    if field == "p_positive":
+        metrics["log_loss"] = log_loss(labels, scores)
+    return metrics
+
+
 @register
 class ClassificationAccuracy(Check):
     name = "classification-accuracy"
-    version = "2"
+    version = "3"
     Args = ClassificationArgs
+    Record = Record
+    record_id = ("i",)
     metrics = {
-        "accuracy": Metric("fraction", True, "share of correct predictions"),
-        "accuracy_ci_low": Metric("fraction", True, "95% bootstrap interval, low end"),
-        "accuracy_ci_high": Metric("fraction", True, "95% bootstrap interval, high end"),
-        "precision": Metric("fraction", True),
-        "recall": Metric("fraction", True),
-        "f1": Metric("fraction", True),
-        "roc_auc": Metric("fraction", True, "area under the ROC curve of the scores"),
-        "log_loss": Metric("other", False, "mean negative log-likelihood; only for probability scores"),
-        "agreement_with_fp32": Metric("fraction", True, "quantised variants: same prediction as fp32"),
-        "max_prob_diff_vs_fp32": Metric("fraction", False, "quantised variants: largest probability gap"),
-        "tp": Metric("count", None), "fp": Metric("count", None),
-        "tn": Metric("count", None), "fn": Metric("count", None),
-        "n": Metric("count", None),
+        **ACCURACY_METRICS,
+        "precision": Metric("Precision", "fraction", True, "of the predicted positives, the share that are positive"),
+        "recall": Metric("Recall", "fraction", True, "of the positives, the share predicted positive"),
+        "f1": Metric("F1", "fraction", True, "harmonic mean of precision and recall"),
+        "roc_auc": Metric("ROC AUC", "fraction", True, "area under the ROC curve of the scores"),
+        "log_loss": Metric("Log loss (nats)", "other", False, "mean negative log-likelihood; only for probability scores"),
+        "agreement_with_fp32": Metric("Same prediction as fp32", "fraction", True,
+                                      "quantised variants: share of sentences predicted as the fp32 model does"),
+        "max_prob_diff_vs_fp32": Metric("Largest probability gap vs fp32", "fraction", False,
+                                        "quantised variants: largest |P(positive) - fp32 P(positive)|"),
+        "tp": Metric("True positives", "count", None), "fp": Metric("False positives", "count", None),
+        "tn": Metric("True negatives", "count", None), "fn": Metric("False negatives", "count", None),
     }
+
+    def adapters(self, entry: Entry, args: ClassificationArgs) -> list[str]:
+        return [adapters.classifier_module(args.classifier)]
+
+    def derive(self, records: list[dict], result) -> Derived:
+        return Derived(derive_metrics(records, result.config.get("threshold"), result.provenance.seed))
 
     def _splits(self, args: ClassificationArgs) -> list[str]:
         return [args.split] + ([args.train_split] if args.train_split else [])
@@ -92,23 +137,15 @@ class ClassificationAccuracy(Check):
             inputs[train.spec.path] = train.spec.sha256
         scores = clf.scores(sentences, ctx)
         preds = [int(s >= args.threshold) for s in scores]
-        metrics = stats.binary_metrics(labels, preds)
-        correct = [int(p == y) for p, y in zip(preds, labels, strict=True)]
-        metrics["accuracy_ci_low"], metrics["accuracy_ci_high"] = stats.bootstrap_mean_ci(correct, seed=ctx.seed)
         probabilities = getattr(clf, "probabilities", False)
-        if len(set(labels)) == 2:
-            from sklearn.metrics import roc_auc_score
-
-            metrics["roc_auc"] = float(roc_auc_score(labels, scores))
-        if probabilities:
-            metrics["log_loss"] = log_loss(labels, scores)
-        if hasattr(clf, "extra_metrics"):
-            metrics.update(clf.extra_metrics(scores, labels, args.threshold))
         score_field = "p_positive" if probabilities else "score"
         examples = [
             {"i": i, "label": y, score_field: s, "pred": p}
             for i, (y, s, p) in enumerate(zip(labels, scores, preds, strict=True))
         ]
+        metrics = derive_metrics(examples, args.threshold, ctx.seed)
+        if hasattr(clf, "extra_metrics"):
+            metrics.update(clf.extra_metrics(scores, labels, args.threshold))
         return Outcome(
             metrics=metrics,
             details={"rule": args.rule, "positive_label": 1, "bootstrap_resamples": 2000,

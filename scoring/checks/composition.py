@@ -10,18 +10,22 @@ from __future__ import annotations
 from importlib import metadata
 
 import numpy as np
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from scoring import shards, stats
-from scoring.check import Args, Check, Context, Metric, Outcome, Shard
+from scoring.check import Args, Check, Context, Derived, Metric, Outcome, Shard
 from scoring.checks import corpus
 from scoring.entries import Entry, Url
+from scoring.metrics import CORPUS_METRICS
 from scoring.registry import register
 
 EXACT_BITS = 12  # lengths below 2**12 bytes are kept exactly; longer ones to 12 significant bits (< 0.05% off)
 MAX_SUBSETS = 1000
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_MAX_DOCS = 10_000
+MEAN_DOC = Metric("Mean document bytes", "bytes", None)
+MEDIAN_DOC = Metric("Median document bytes", "bytes", None)
+P90_DOC = Metric("90th percentile document bytes", "bytes", None)
 
 
 class DeclaredSubset(Args):
@@ -127,20 +131,89 @@ def declared_shares(declared: dict[str, DeclaredSubset]) -> dict[str, dict]:
     return out
 
 
+class Record(BaseModel):
+    """One subset of one shard: its documents, their UTF-8 text bytes and a histogram of their lengths."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    shard: str
+    subset: str
+    documents: int = Field(ge=1)
+    text_bytes: int = Field(ge=0)
+    lengths: dict[str, int]
+
+
+def numbers(records: list[dict], declared_args: dict, seed: int) -> tuple[dict, dict, list[str], str]:
+    """Metrics, the per-subset table, the absent declared subsets and the byte-share interval method,
+    from (shard, subset) records."""
+    docs: dict[str, int] = {}
+    nbytes: dict[str, int] = {}
+    hists: dict[str, dict[int, int]] = {}
+    for r in records:
+        if sum(r["lengths"].values()) != r["documents"]:
+            raise ValueError(f"{r['shard']} {r['subset']}: the length histogram holds "
+                             f"{sum(r['lengths'].values())} documents, the record says {r['documents']}")
+        s = r["subset"]
+        docs[s] = docs.get(s, 0) + r["documents"]
+        nbytes[s] = nbytes.get(s, 0) + r["text_bytes"]
+        _merge_hist(hists.setdefault(s, {}), r["lengths"])
+    n, total = sum(docs.values()), sum(nbytes.values())
+    declared = declared_shares(declared_args)
+    intervals, method = byte_share_intervals(hists, seed) if n else ({}, "none (no documents)")
+    rows = {}
+    for s in sorted(set(docs) | set(declared)):
+        k, b = docs.get(s, 0), nbytes.get(s, 0)
+        lo, hi = stats.wilson_ci(k, n)
+        blo, bhi = intervals.get(s, (None, None))
+        rows[s] = {
+            "documents": k, "text_bytes": b,
+            "doc_share": k / n if n else None, "doc_share_ci_low": lo, "doc_share_ci_high": hi,
+            "byte_share": b / total if total else None, "byte_share_ci_low": blo, "byte_share_ci_high": bhi,
+            **_length_stats(hists.get(s, {}), k, b),
+            **declared.get(s, {}),
+        }
+    all_hist: dict[int, int] = {}
+    for h in hists.values():
+        _merge_hist(all_hist, h)
+    absent = sorted(s for s in declared if not docs.get(s))
+    metrics = {
+        "documents": n, "text_bytes": total, **_length_stats(all_hist, n, total),
+        "subsets_present": len(docs), "subsets_declared": len(declared), "subsets_absent": len(absent),
+    }
+    return {k: v for k, v in metrics.items() if v is not None}, rows, absent, method
+
+
 @register
 class Composition(Check):
     name = "composition"
-    version = "1"
+    version = "2"
     Args = CompositionArgs
+    Record = Record
+    record_id = ("shard", "subset")
     metrics = {
-        "documents": Metric("count", None, "documents read"),
-        "text_bytes": Metric("bytes", None, "UTF-8 bytes of the text field, summed"),
-        "mean_doc_bytes": Metric("bytes", None), "median_doc_bytes": Metric("bytes", None),
-        "p90_doc_bytes": Metric("bytes", None),
-        "subsets_present": Metric("count", None), "subsets_declared": Metric("count", None),
-        "subsets_absent": Metric("count", None, "declared subsets with no document in the sample"),
-        "bad_lines": Metric("count", False, "lines skipped as unreadable (details list them)"),
-        "files": Metric("count", None),
+        **CORPUS_METRICS,
+        "mean_doc_bytes": MEAN_DOC, "median_doc_bytes": MEDIAN_DOC, "p90_doc_bytes": P90_DOC,
+        "subsets_present": Metric("Subsets in the sample", "count", None),
+        "subsets_declared": Metric("Subsets declared", "count", None),
+        "subsets_absent": Metric("Declared subsets absent from the sample", "count", None,
+                                 "declared subsets with no document in the sample"),
+        "files": Metric("Files read", "count", None),
+    }
+    detail_metrics = {
+        "documents": CORPUS_METRICS["documents"], "text_bytes": CORPUS_METRICS["text_bytes"],
+        "mean_doc_bytes": MEAN_DOC, "median_doc_bytes": MEDIAN_DOC, "p90_doc_bytes": P90_DOC,
+        "doc_share": Metric("Share of documents", "fraction", None, interval=("doc_share_ci_low", "doc_share_ci_high")),
+        "doc_share_ci_low": Metric("Share of documents 95% CI low", "fraction", None, "Wilson score interval"),
+        "doc_share_ci_high": Metric("Share of documents 95% CI high", "fraction", None, "Wilson score interval"),
+        "byte_share": Metric("Share of text bytes", "fraction", None,
+                             interval=("byte_share_ci_low", "byte_share_ci_high")),
+        "byte_share_ci_low": Metric("Share of text bytes 95% CI low", "fraction", None),
+        "byte_share_ci_high": Metric("Share of text bytes 95% CI high", "fraction", None),
+        "declared_weight": Metric("Declared weight in the training mix", "fraction", None),
+        "declared_byte_share": Metric("Declared share of raw bytes", "fraction", None),
+        "declared_doc_share": Metric("Declared share of documents (derived)", "fraction", None),
+        "declared_mean_doc_bytes": Metric("Declared mean document bytes", "bytes", None),
+        "declared_epochs": Metric("Declared epochs", "other", None),
     }
 
     def key_inputs(self, entry: Entry, args: CompositionArgs, ctx: Context) -> dict:
@@ -169,48 +242,25 @@ class Composition(Check):
                    for s, (d, t, h) in sorted(acc.items())}
         return {"shard": shard.name, "sha256": shard.sha256, "subsets": subsets, "bad_lines": bad.as_dict()}
 
+    def derive(self, records: list[dict], result) -> Derived:
+        args = CompositionArgs.model_validate(result.config)
+        metrics, rows, _, _ = numbers(records, args.declared, result.provenance.seed)
+        return Derived(metrics, {"subsets": rows})
+
     def merge(self, entry: Entry, args: CompositionArgs, ctx: Context, partials: list[dict]) -> Outcome:
-        docs: dict[str, int] = {}
-        nbytes: dict[str, int] = {}
-        hists: dict[str, dict[int, int]] = {}
-        for part in partials:
-            for s, row in part["subsets"].items():
-                docs[s] = docs.get(s, 0) + row["documents"]
-                nbytes[s] = nbytes.get(s, 0) + row["text_bytes"]
-                _merge_hist(hists.setdefault(s, {}), row["lengths"])
-        n, total = sum(docs.values()), sum(nbytes.values())
-        declared = declared_shares(args.declared)
-        intervals, interval_method = byte_share_intervals(hists, ctx.seed) if n else ({}, "none (no documents)")
-        rows = {}
-        for s in sorted(set(docs) | set(declared)):
-            k, b = docs.get(s, 0), nbytes.get(s, 0)
-            lo, hi = stats.wilson_ci(k, n)
-            blo, bhi = intervals.get(s, (None, None))
-            rows[s] = {
-                "documents": k, "text_bytes": b,
-                "doc_share": k / n if n else None, "doc_share_ci_low": lo, "doc_share_ci_high": hi,
-                "byte_share": b / total if total else None, "byte_share_ci_low": blo, "byte_share_ci_high": bhi,
-                **_length_stats(hists.get(s, {}), k, b),
-                **declared.get(s, {}),
-            }
-        all_hist: dict[int, int] = {}
-        for h in hists.values():
-            _merge_hist(all_hist, h)
+        records = [{"shard": p["shard"], "subset": s, **row} for p in partials for s, row in sorted(p["subsets"].items())]
+        metrics, rows, absent, interval_method = numbers(records, args.declared, ctx.seed)
+        n = metrics["documents"]
         bad = shards.merge_bad_lines([p["bad_lines"] for p in partials])
-        absent = sorted(s for s in declared if not docs.get(s))
-        metrics = {
-            "documents": n, "text_bytes": total, **_length_stats(all_hist, n, total),
-            "subsets_present": len(docs), "subsets_declared": len(declared), "subsets_absent": len(absent),
-            "bad_lines": bad["count"], "files": len(partials),
-        }
-        metrics = {k: v for k, v in metrics.items() if v is not None}
+        metrics.update(bad_lines=bad["count"], files=len(partials))
+        present = {r["subset"] for r in records}
         return Outcome(
             metrics=metrics,
             details={
                 "sample": corpus.sample(entry, args, ctx, n),
                 "subsets": rows,
                 "absent_declared_subsets": absent,
-                "undeclared_subsets": sorted(s for s in docs if declared and s not in declared),
+                "undeclared_subsets": sorted(s for s in present if args.declared and s not in args.declared),
                 "declared_source": args.declared_source,
                 "bad_lines": bad,
                 "method": {
@@ -222,6 +272,7 @@ class Composition(Check):
                     "declared_doc_share": "derived from the declared raw GiB / mean document KiB of each subset",
                 },
             },
+            examples=records,
             inputs={p["shard"]: p["sha256"] for p in partials},
             libraries={"orjson": metadata.version("orjson"), "zstandard": metadata.version("zstandard"),
                        "numpy": metadata.version("numpy")},

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from scoring import shards
 from scoring.adapters import compressors
-from scoring.check import Check, Context, Metric, Outcome, Shard
+from scoring.check import Check, Context, Derived, Metric, Outcome, Shard, machine
 from scoring.checks import corpus
 from scoring.entries import Entry
 from scoring.registry import register
@@ -31,15 +31,24 @@ class CompressionArgs(corpus.CorpusArgs):
 
 
 def _metrics() -> dict[str, Metric]:
-    out = {"raw_bytes": Metric("bytes", None, "uncompressed bytes measured")}
+    out = {"raw_bytes": Metric("Uncompressed bytes", "bytes", None, "uncompressed bytes measured")}
     for c in NAMES:
-        out[f"{c}_compressed_bytes"] = Metric("bytes", False)
-        out[f"{c}_ratio"] = Metric("ratio", True, "raw bytes / compressed bytes")
-        out[f"{c}_bits_per_byte"] = Metric("bits/byte", False, "8 x compressed / raw bytes")
-        out[f"{c}_compress_mb_s"] = Metric("per-second", True, "MB (10^6 bytes) of input per second, one run")
-        out[f"{c}_decompress_mb_s"] = Metric("per-second", True, "MB of output per second, best round")
-    out["zstd_vs_gzip_decompression_speed"] = Metric("ratio", True, "zstd decompression MB/s / gzip's")
-    out["zstd_vs_gzip_size"] = Metric("ratio", True, "gzip compressed bytes / zstd compressed bytes")
+        out[f"{c}_compressed_bytes"] = Metric(f"{c} compressed bytes", "bytes", False)
+        out[f"{c}_ratio"] = Metric(f"{c} compression ratio", "ratio", True, "raw bytes / compressed bytes")
+        out[f"{c}_bits_per_byte"] = Metric(f"{c} bits per byte", "bits/byte", False, "8 x compressed / raw bytes")
+        out[f"{c}_compress_mb_s"] = machine(f"{c} compression MB/s", description="MB (10^6 bytes) of input per second, one run")
+        out[f"{c}_decompress_mb_s"] = machine(f"{c} decompression MB/s", description="MB of output per second, best round")
+    out["zstd_vs_gzip_decompression_speed"] = machine("zstd vs gzip decompression speed", "ratio",
+                                                      description="zstd decompression MB/s / gzip's")
+    out["zstd_vs_gzip_size"] = Metric("gzip size / zstd size", "ratio", True, "gzip compressed bytes / zstd compressed bytes")
+    return out
+
+
+def _ratios(raw: int, packed: dict[str, int]) -> dict[str, float]:
+    out = {}
+    for n, size in packed.items():
+        out[f"{n}_ratio"], out[f"{n}_bits_per_byte"] = raw / size, 8 * size / raw
+    out["zstd_vs_gzip_size"] = packed["gzip"] / packed["zstd"]
     return out
 
 
@@ -61,6 +70,18 @@ class Compression(Check):
     Args = CompressionArgs
     exclusive = True  # a timing check: run alone
     metrics = _metrics()
+    detail_metrics = {
+        "level": Metric("Level", "other", None), "compressed_bytes": Metric("Compressed bytes", "bytes", False),
+        "ratio": Metric("Compression ratio", "ratio", True), "bits_per_byte": Metric("Bits per byte", "bits/byte", False),
+        "compress_mb_s": machine("Compression MB/s"), "decompress_mb_s": machine("Decompression MB/s"),
+    }
+
+    def derive(self, records: list[dict], result) -> Derived:
+        """Ratios and bits per byte from the measured byte counts (the speeds are machine figures)."""
+        m = result.metrics
+        if not isinstance(m.get("raw_bytes"), int) or not all(isinstance(m.get(f"{n}_compressed_bytes"), int) for n in NAMES):
+            return Derived()
+        return Derived(_ratios(m["raw_bytes"], {n: m[f"{n}_compressed_bytes"] for n in NAMES}))
 
     def key_inputs(self, entry: Entry, args: CompressionArgs, ctx: Context) -> dict:
         return corpus.key_inputs(entry, args, ctx)

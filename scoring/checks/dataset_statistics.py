@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from scoring import data
-from scoring.check import Args, Check, Context, Metric, Outcome
+from scoring.check import Args, Check, Context, Derived, Metric, Outcome
 from scoring.entries import Entry
 from scoring.registry import register
 
@@ -27,17 +27,27 @@ class DatasetStatisticsArgs(Args):
 def _metrics() -> dict[str, Metric]:
     out = {}
     for s in SPLITS:
+        t = s.capitalize()
         out.update({
-            f"{s}_rows": Metric("count", None), f"{s}_label_0": Metric("count", None),
-            f"{s}_label_1": Metric("count", None), f"{s}_positive_share": Metric("fraction", None),
-            f"{s}_mean_words": Metric("other", None), f"{s}_median_words": Metric("other", None),
-            f"{s}_p90_words": Metric("other", None), f"{s}_max_words": Metric("count", None),
-            f"{s}_duplicate_rows": Metric("count", False, "rows whose sentence appeared earlier in the split"),
-            f"{s}_conflicting_sentences": Metric("count", False, "sentences that occur with both labels"),
+            f"{s}_rows": Metric(f"{t} rows", "count", None),
+            f"{s}_label_0": Metric(f"{t} label 0 (negative)", "count", None),
+            f"{s}_label_1": Metric(f"{t} label 1 (positive)", "count", None),
+            f"{s}_positive_share": Metric(f"{t} share positive", "fraction", None),
+            f"{s}_mean_words": Metric(f"{t} mean words per sentence", "other", None),
+            f"{s}_median_words": Metric(f"{t} median words per sentence", "other", None),
+            f"{s}_p90_words": Metric(f"{t} 90th percentile words per sentence", "other", None),
+            f"{s}_max_words": Metric(f"{t} longest sentence (words)", "count", None),
+            f"{s}_duplicate_rows": Metric(f"{t} rows repeating an earlier sentence", "count", False,
+                                          "rows whose sentence appeared earlier in the split"),
+            f"{s}_conflicting_sentences": Metric(f"{t} sentences with both labels", "count", False,
+                                                 "sentences that occur with both labels"),
         })
-    out["dev_majority_share"] = Metric("fraction", None, "accuracy of always predicting dev's majority label")
-    out["dev_in_train_rows"] = Metric("count", False, "dev rows whose exact sentence is also in train")
-    out["dev_in_train_label_mismatch"] = Metric("count", False, "of those, rows whose train label differs")
+    out["dev_majority_share"] = Metric("Dev majority-class share", "fraction", None,
+                                       "accuracy of always predicting dev's majority label")
+    out["dev_in_train_rows"] = Metric("Dev rows also in train", "count", False,
+                                      "dev rows whose exact sentence is also in train")
+    out["dev_in_train_label_mismatch"] = Metric("Dev rows in train with another label", "count", False,
+                                                "of those, rows whose train label differs")
     return out
 
 
@@ -70,6 +80,19 @@ class DatasetStatistics(Check):
     version = "1"
     Args = DatasetStatisticsArgs
     metrics = _metrics()
+
+    def derive(self, records: list[dict], result) -> Derived:
+        """Shares from the label counts, which must add up to the rows."""
+        m, out = result.metrics, {}
+        for s in SPLITS:
+            rows, zero, one = (m.get(f"{s}_{k}") for k in ("rows", "label_0", "label_1"))
+            if isinstance(rows, int) and isinstance(zero, int) and isinstance(one, int) and rows > 0:
+                if zero + one != rows:
+                    raise ValueError(f"{s}_label_0 + {s}_label_1 = {zero + one}, but {s}_rows is {rows}")
+                out[f"{s}_positive_share"] = one / rows
+                if s == "dev":
+                    out["dev_majority_share"] = max(zero, one) / rows
+        return Derived(out)
 
     def _files(self, entry: Entry, args: DatasetStatisticsArgs, ctx: Context) -> dict[str, data.DataFile]:
         dataset = args.dataset or entry.id

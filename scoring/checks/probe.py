@@ -14,8 +14,11 @@ from pydantic import Field, field_validator
 
 from scoring import data, stats
 from scoring.adapters import encoders, hf
-from scoring.check import Args, Check, Context, Metric, Outcome
+from scoring.check import Args, Check, Context, Derived, Metric, Outcome
+from scoring.checks.classification import Record as ClassificationRecord
+from scoring.checks.classification import derive_metrics
 from scoring.entries import Entry
+from scoring.metrics import ACCURACY_METRICS
 from scoring.registry import register
 
 K_VALUES = (8, 64, 512)
@@ -65,16 +68,32 @@ def _metrics_for_k(k: int, accs: list[float]) -> dict[str, float]:
 @register
 class LinearProbe(Check):
     name = "linear-probe"
-    version = "1"
+    version = "2"
     Args = ProbeArgs
+    Record = ClassificationRecord
+    record_id = ("i",)
     metrics = {
-        "accuracy": Metric("fraction", True, "probe trained on all train rows"),
-        "accuracy_ci_low": Metric("fraction", True), "accuracy_ci_high": Metric("fraction", True),
-        **{f"accuracy_k{k}": Metric("fraction", True, f"mean over seeds, {k} train examples per class")
-           for k in K_VALUES},
-        **{f"accuracy_k{k}_sd": Metric("fraction", None, "standard deviation over seeds") for k in K_VALUES},
-        "n": Metric("count", None), "n_train": Metric("count", None), "dimensions": Metric("count", None),
+        **ACCURACY_METRICS,
+        **{f"accuracy_k{k}": Metric(f"Accuracy with {k} examples per class", "fraction", True,
+                                    f"mean over seeds, {k} train examples per class") for k in K_VALUES},
+        **{f"accuracy_k{k}_sd": Metric(f"SD over seeds ({k} per class)", "fraction", None,
+                                       "standard deviation over seeds") for k in K_VALUES},
+        "n_train": Metric("Train examples", "count", None),
+        "dimensions": Metric("Embedding dimensions", "count", None),
     }
+
+    def derive(self, records: list[dict], result) -> Derived:
+        """The all-data probe from its per-sentence records; each k from its per-seed accuracies."""
+        out = derive_metrics(records, 0.5, result.provenance.seed)
+        derived = {k: out[k] for k in ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "n")}
+        for k, row in (result.details.get("k_shot") or {}).items():
+            if k != "all" and isinstance(row, dict) and isinstance(row.get("per_seed_correct"), list):
+                n = row.get("n")
+                if not isinstance(n, int) or n <= 0 or not all(isinstance(c, int) and 0 <= c <= n
+                                                               for c in row["per_seed_correct"]):
+                    raise ValueError(f"details.k_shot.{k}: per-seed correct counts must be whole numbers 0..n")
+                derived.update(_metrics_for_k(int(k), [c / n for c in row["per_seed_correct"]]))
+        return Derived(derived)
 
     def key_inputs(self, entry: Entry, args: ProbeArgs, ctx: Context) -> dict:
         return {f.path: f.sha256 for s in (args.train_split, args.split)
@@ -94,13 +113,14 @@ class LinearProbe(Check):
         metrics: dict[str, float | int] = {}
         k_shot: dict[str, dict] = {}
         for k in ctx.bar(sorted(args.ks), desc="k-shot", unit="k"):
-            accs = []
+            correct = []
             for s in range(args.seeds):
                 idx = k_shot_sample(train_y, k, np.random.default_rng([ctx.seed, k, s]))
-                accs.append(float((fit_probe(x_train[idx], train_y[idx], args.C, s).predict(x_dev) == dev_y).mean()))
+                correct.append(int((fit_probe(x_train[idx], train_y[idx], args.C, s).predict(x_dev) == dev_y).sum()))
+            accs = [c / len(dev_y) for c in correct]
             metrics.update(_metrics_for_k(k, accs))
             k_shot[str(k)] = {"mean": metrics[f"accuracy_k{k}"], "sd": metrics[f"accuracy_k{k}_sd"],
-                              "min": min(accs), "max": max(accs), "per_seed": accs}
+                              "min": min(accs), "max": max(accs), "per_seed_correct": correct, "n": len(dev_y)}
         probe = fit_probe(x_train, train_y, args.C, ctx.seed)
         p_pos = probe.predict_proba(x_dev)[:, list(probe.classes_).index(1)]
         preds = (p_pos >= 0.5).astype(int)

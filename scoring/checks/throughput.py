@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from scoring import data
 from scoring.adapters import hf
 from scoring.adapters.hf_classifier import ClassifierOptions
-from scoring.check import Args, Check, Context, Metric, Outcome
+from scoring.check import Args, Check, Context, Derived, Metric, Outcome, machine
 from scoring.entries import Entry
+from scoring.metrics import PARAMETERS, THREADS, N
 from scoring.registry import register
 
 
@@ -76,18 +77,29 @@ class Throughput(Check):
     exclusive = True  # timings are only fair with nothing else running
     Args = ThroughputArgs
     metrics = {
-        "sentences_per_s": Metric("per-second", True, "sentences per second, best pass"),
-        "tokens_per_s": Metric("per-second", True, "real (non-padding) tokens per second, best pass"),
-        "seconds": Metric("seconds", False, "best pass over the sentences"),
-        "real_tokens": Metric("count", None), "padded_tokens": Metric("count", None),
-        "padded_tokens_unsorted": Metric("count", None), "padded_tokens_fixed": Metric("count", None),
-        "padding_saving": Metric("fraction", True, "1 - padded_tokens / padded_tokens_fixed"),
-        "parameters": Metric("parameters", None),
-        "threads": Metric("count", None),
-        "speedup_vs_reference": Metric("ratio", True, "reference seconds / this model's seconds"),
-        "reference_parameters": Metric("parameters", None),
-        "n": Metric("count", None),
+        "sentences_per_s": machine("Sentences per second", description="sentences per second, best pass"),
+        "tokens_per_s": machine("Tokens per second", description="real (non-padding) tokens per second, best pass"),
+        "seconds": machine("Seconds (best pass)", "seconds", False, "best pass over the sentences"),
+        "real_tokens": Metric("Real tokens", "count", None),
+        "padded_tokens": Metric("Tokens computed (sorted dynamic padding)", "count", None),
+        "padded_tokens_unsorted": Metric("Tokens computed (dynamic padding in input order)", "count", None),
+        "padded_tokens_fixed": Metric("Tokens computed (fixed-length padding)", "count", None),
+        "padding_saving": Metric("Tokens saved by dynamic padding", "fraction", True,
+                                 "1 - padded_tokens / padded_tokens_fixed"),
+        "parameters": PARAMETERS,
+        "threads": THREADS,
+        "speedup_vs_reference": machine("Speed-up vs reference shape", "ratio",
+                                        description="reference seconds / this model's seconds, same run"),
+        "reference_parameters": Metric("Reference parameters", "parameters", None),
+        "n": N,
     }
+
+    def derive(self, records: list[dict], result) -> Derived:
+        """The padding saving from the token counts (the timings are machine figures)."""
+        m = result.metrics
+        if isinstance(m.get("padded_tokens"), int) and isinstance(m.get("padded_tokens_fixed"), int) and m["padded_tokens_fixed"]:
+            return Derived({"padding_saving": 1 - m["padded_tokens"] / m["padded_tokens_fixed"]})
+        return Derived()
 
     def key_inputs(self, entry: Entry, args: ThroughputArgs, ctx: Context) -> dict:
         return {f.path: f.sha256 for f in data.dataset_files(ctx, args.dataset, args.split)}
