@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from generator import charts
 from generator import metrics as M
+from generator import reasons
 from generator.charts import Chart
 from scoring.entries import Entry
 from scoring.results import Result
@@ -108,7 +109,8 @@ def leaderboard(spec: dict, catalog: dict[str, Entry], results: dict[tuple[str, 
         cols = [_column(entry, results, c) for c in columns]
         if r is None or r.status != "ok" or spec["metric"] not in r.metrics:
             status = "missing" if r is None else r.status
-            note = "not scored yet" if r is None else (r.reason or f"reports no {spec['metric']}")
+            note = "not scored yet" if r is None else (reasons.plain(r.reason, entry.id, r.status).headline
+                                                       if r.status != "ok" else f"reports no {spec['metric']}")
             rows.append(LeaderRow(None, entry.id, entry.title, result_id, status, None, "—", None, None, "—", "—",
                                   cols, [Cell(None, "—") for _ in subsets], note))
             continue

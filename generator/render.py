@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generator import encoder as E
-from generator import export, performance, site_schema
+from generator import export, performance, site_schema, verification
 from generator import metrics as M
 from generator.match import Encoder, entry_texts, entry_vectors
 from generator.rank import RankSpecError, display, explain
@@ -100,7 +100,8 @@ def match_vectors(catalog: dict[str, Entry], cache_dir: Path | None, encoder: En
         raise SystemExit(f"cannot build the match graph: {err}") from err
 
 
-def render_pages(site: Site, page_size: int, perf: performance.Performance | None = None) -> dict[str, str]:
+def render_pages(site: Site, page_size: int, perf: performance.Performance | None = None,
+                 runs: list | None = None) -> dict[str, str]:
     env = environment()
     t = env.get_template
     pages = {
@@ -109,6 +110,7 @@ def render_pages(site: Site, page_size: int, perf: performance.Performance | Non
                                                          steps=explain(site.example.rank) if site.example else []),
         "leaderboards/index.md": t("leaderboards.md.j2").render(site=site),
         "performance.md": t("performance.md.j2").render(perf=perf),
+        "verification.md": t("verification.md.j2").render(runs=runs or []),
     }
     for name, chunk, pager in paged(site.entries, page_size, "entries/index"):
         pages[name] = t("entries.md.j2").render(entries=chunk, pager=pager)
@@ -163,7 +165,7 @@ def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: 
     site, found, name = build_site(catalog, results_dir, schema, cache_dir=cache_dir, encoder=encoder,
                                    encoder_name=encoder_name, stale=stale)
     perf = performance.load(results_dir / "benchmarks.json")
-    files = render_pages(site, int(schema.get("page_size", 100)), perf)
+    files = render_pages(site, int(schema.get("page_size", 100)), perf, verification.load(results_dir / "verification.json"))
     for board in site.leaderboards:
         files[f"data/{board.id}.csv"] = export.leaderboard_csv(board)
     files["data/unfragile.json"] = export.site_json(catalog, found, site, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from generator import figures
+from generator import figures, reasons
 from generator import metrics as M
 from generator.charts import Chart
 from generator.compare import ComparisonView, comparison
@@ -72,6 +72,8 @@ class ResultView:
     evidence: str = ""  # the result JSON, copied into the site (relative to the site's root)
     examples: str | None = None  # its per-example file, when it has one
     reproduce: str = ""  # shell lines that re-measure and re-verify it
+    plain: str = ""  # why there is no number, for readers (the raw reason stays in ``reason``)
+    how: str = ""  # how to measure it
 
 
 @dataclass
@@ -265,11 +267,13 @@ def result_view(result: Result, entry: Entry | None = None, stale: str | None = 
         info = M.info(name)
         rows.append(MetricRow(name, info.display, M.fmt(result.metrics[name], info.unit)))
     prov = result.provenance.model_dump()
+    said = reasons.plain(result.reason, result.entry, result.status) if result.status != "ok" else None
     return ResultView(result.entry, result.id, result.check, result.status, result.reason, rows, dict(result.metrics),
                       result.config, prov, result.details, detail_tables(result.details), stale=stale,
                       evidence=evidence_path(result.entry, result.id),
                       examples=evidence_path(result.entry, result.id, True) if result.evidence else None,
-                      reproduce=reproduce(entry, result) if entry is not None else "")
+                      reproduce=reproduce(entry, result) if entry is not None else "",
+                      plain=said.headline if said else "", how=said.how if said else "")
 
 
 def entry_view(entry: Entry, results: dict[tuple[str, str], Result],

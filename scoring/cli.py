@@ -57,6 +57,18 @@ def cmd_score(args) -> int:
     if unknown:
         print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
         return 1
+    if getattr(args, "changed_since", None):
+        from scoring.rescore import changed_entries
+
+        try:
+            changed = changed_entries(catalog, args.changed_since, args.entries, args.results)
+        except (ValueError, OSError) as err:
+            print(f"--changed-since: {err}", file=sys.stderr)
+            return 1
+        args.only = [i for i in (args.only or changed) if i in changed]
+        print(f"changed since {args.changed_since}: {', '.join(args.only) or 'no entry'}")
+        if not args.only:
+            return 0
     from scoring.entries import Limits
     from scoring.executors import ExecutorError, get_executor
 
@@ -169,6 +181,8 @@ def _rescore(catalog, args) -> int:
     print(text, end="")
     if args.markdown:
         Path(args.markdown).write_text(f"## Re-measured: {', '.join(ids)}\n\n{text}", encoding="utf-8")
+    if args.record:
+        rescore.record(Path(args.record), ids, rows)
     return 1 if rescore.failed(rows) else 0
 
 
@@ -322,6 +336,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--only", nargs="+", metavar="ID", help="only these entries")
         s.add_argument("--force", action="store_true", help="rerun even when up to date")
         s.add_argument("--fetch", action="store_true", help="first fetch the pinned data files these checks need")
+        s.add_argument("--changed-since", metavar="GIT_REF", help="only entries whose YAML or results changed since")
         s.add_argument("--executor", default="local", choices=["local", "ray"], help="local process pool (default) or ray")
         s.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
         s.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks (default: CPU cores)")
@@ -335,8 +350,10 @@ def parser() -> argparse.ArgumentParser:
     vp.add_argument("--rescore", action="store_true", help="re-measure into a temp folder and compare")
     vp.add_argument("--changed-since", metavar="GIT_REF", help="with --rescore: entries changed since this ref")
     vp.add_argument("--sample", type=_positive(int, 1 << 20), metavar="N", help="with --rescore: N entries at random")
-    vp.add_argument("--seed", type=int, default=0, help="with --sample: which N")
+    vp.add_argument("--seed", type=int, default=0, help="with --sample: which N (CI uses the date, e.g. 20261204)")
     vp.add_argument("--markdown", metavar="FILE", help="with --rescore: also write the table as Markdown")
+    vp.add_argument("--record", metavar="FILE", help="with --rescore: append the outcome to this verification record "
+                                                       "(results/verification.json is shown on the Verification page)")
     vp.add_argument("--executor", default="local", choices=["local", "ray"], help=argparse.SUPPRESS)
     vp.add_argument("--address", default=None, help=argparse.SUPPRESS)
     vp.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks")

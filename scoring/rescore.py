@@ -35,14 +35,18 @@ def changed_entries(catalog: dict[str, Entry], ref: str, entries_dir: Path, resu
                          capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
         raise ValueError(f"git diff {ref}: {out.stderr.strip() or 'failed'}")
+    new = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "--", str(entries_dir), str(results_dir)],
+                         capture_output=True, text=True, timeout=60)  # files not committed yet count too
     ids = set()
-    for name in out.stdout.split():
+    for name in out.stdout.split() + new.stdout.split():
         path = Path(name)
         stem = path.name.split(".")[0]
         if stem in catalog:
             ids.add(stem)
         elif path.parent.name in catalog:
             ids.add(path.parent.name)
+    # an entry whose checks read a changed dataset changes with it
+    ids |= {e.id for e in catalog.values() for c in e.checks if c.args.get("dataset") in ids}
     return sorted(ids)
 
 
@@ -115,3 +119,34 @@ def table(rows: list[Row]) -> str:
     lines.append(f"{len(rows)} metric(s) compared: {sum(r.verdict == 'match' for r in rows)} match, "
                  f"{sum(r.verdict.startswith('machine') for r in rows)} timing(s) reported, {bad} problem(s).")
     return "\n".join(lines) + "\n"
+
+
+def record(path: Path, ids: list[str], rows: list[Row], keep: int = 100) -> None:
+    """Append this re-measurement to the verification record the Verification page shows."""
+    import datetime as dt
+    import json
+    import os
+    import platform
+
+    from scoring.checks.throughput import cpu_name
+    from scoring.runner import git_commit
+
+    try:
+        history = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        history = []
+    per_result: dict[str, str] = {}
+    for r in rows:
+        key = f"{r.entry}/{r.result}"
+        bad = r.verdict in ("mismatch", "missing", "new", "not measured")
+        per_result[key] = "mismatch" if bad or per_result.get(key) == "mismatch" else "match"
+    history.append({
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "machine": f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
+        "entries": ids,
+        "results": dict(sorted(per_result.items())),
+        "matched": not failed(rows),
+        "timings_reported": sum(r.verdict.startswith("machine") for r in rows),
+    })
+    results.atomic_write(path, results.dumps(history[-keep:]))

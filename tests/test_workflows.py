@@ -23,6 +23,9 @@ VERIFIED = {
     "actions/setup-python": {"0a5c61591373683505ea898e09a3ea4f39ef2b9c": "v5.0.0"},
     "actions/upload-pages-artifact": {"56afc609e74202658d3ffba0e8f6dda462b719fa": "v3.0.1"},
     "actions/deploy-pages": {"d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e": "v4.0.5"},
+    "actions/cache": {"0400d5f644dc74513175e3cd8d07132dd4860809": "v4.2.4"},
+    "actions/cache/restore": {"0400d5f644dc74513175e3cd8d07132dd4860809": "v4.2.4"},
+    "actions/upload-artifact": {"ea165f8d65b6e75b540449e92b4886f43607fa02": "v4.6.2"},
 }
 READ_ONLY = {"read", "none"}
 SECRET = re.compile(r"\$\{\{[^}]*\bsecrets\b|^\s*secrets:", re.M)
@@ -79,6 +82,14 @@ def test_no_pull_request_target_and_no_expressions_in_scripts(path):
         assert "${{" not in step.get("run", ""), f"{path.name}: job {job_id}: expression in a run script"
 
 
+def test_pull_request_workflow_measures_verifies_and_reports():
+    runs = [s.get("run", "") for _, s in _steps(_load(PR))]
+    order = ["unfragile validate", "score --fetch --changed-since", "unfragile verify", "verify --rescore --changed-since",
+             "make test", "unfragile site", "unfragile report --base"]
+    at = [next(i for i, r in enumerate(runs) if needle in r) for needle in order]
+    assert at == sorted(at), "the steps run in this order"
+
+
 def test_pull_request_workflow_reads_only_and_uses_no_secrets():
     workflow = _load(PR)
     assert set(workflow["on"]) == {"pull_request"}
@@ -89,14 +100,18 @@ def test_pull_request_workflow_reads_only_and_uses_no_secrets():
     assert not SECRET.search(PR.read_text(encoding="utf-8"))
 
 
-def test_publish_runs_only_from_main_and_only_deploy_writes():
+def test_publish_runs_only_from_main_and_only_measure_and_deploy_write():
     workflow = _load(PUBLISH)
     assert workflow["on"] == {"push": {"branches": ["main"]}}
     assert set(workflow["permissions"].values()) <= READ_ONLY
     writers = {job_id: job["permissions"] for job_id, job in workflow["jobs"].items()
                if set((job.get("permissions") or {}).values()) - READ_ONLY}
-    assert list(writers) == ["deploy"]
+    assert sorted(writers) == ["deploy", "measure"]
     assert writers["deploy"] == {"pages": "write", "id-token": "write"}
+    assert writers["measure"] == {"contents": "write", "pull-requests": "write"}
+    runs = " ".join(s.get("run", "") for _, s in _steps(workflow) if _ == "measure")
+    assert "score --fetch" in runs and "--rescore --sample" in runs and "--record results/verification.json" in runs
+    assert "gh pr create" in runs and "git push origin main" not in runs  # new results arrive as a pull request
     deploy = workflow["jobs"]["deploy"]
     assert deploy["if"] == "github.ref == 'refs/heads/main'"
     assert deploy["environment"]["name"] == "github-pages"

@@ -89,8 +89,15 @@ def _from_hub(source: HubSource, cap: int) -> Path:
                "Hugging Face cache")
     if _hub_offline():
         raise Unavailable(f"{missing} and HF_HUB_OFFLINE is set")
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
     try:
         info = HfApi().model_info(source.repo, revision=source.revision, files_metadata=True)
+    except RevisionNotFoundError:
+        raise Unavailable(f"revision {source.revision} not found in {source.repo} on the hub: pin a commit "
+                          "the repository has") from None
+    except RepositoryNotFoundError:
+        raise Unavailable(f"repository {source.repo} not found on the hub (or it is private or gated)") from None
     except Exception as err:  # network errors come from several libraries
         raise Unavailable(f"{missing} and the hub cannot be reached ({type(err).__name__}: {err})") from None
     _vet({s.rfilename: s.size or 0 for s in info.siblings or []}, cap, where)  # before downloading anything
