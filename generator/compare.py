@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator import metrics as M
+from generator import paired
 from generator.links import evidence_path
 from generator.match import similarity
 from generator.rank import CriterionScore, DimensionScore, display
@@ -35,6 +36,26 @@ class HeadToHead:
 
 
 @dataclass
+class Disagreement:
+    """Two classifiers on the same sentences: where each is right, and a sample of where they differ."""
+
+    title: str  # the criterion
+    counts: dict[str, int]  # both_right, only_a, only_b, both_wrong
+    confusion_a: dict[str, int]
+    confusion_b: dict[str, int]
+    samples: list[dict]  # row, gold, text (or None), pred/score of each
+    quoted: bool  # the dataset's examples may be quoted
+
+
+@dataclass
+class ConfigRow:
+    field: str
+    a: str
+    b: str
+    differs: bool
+
+
+@dataclass
 class ComparisonView:
     slug: str
     why: str
@@ -45,6 +66,8 @@ class ComparisonView:
     head_to_head: list[HeadToHead]
     summary: str
     verdict: list[str]
+    disagreements: list[Disagreement] = field(default_factory=list)
+    config: list[ConfigRow] = field(default_factory=list)
 
 
 def dimension_text(d: DimensionScore) -> str:
@@ -79,8 +102,27 @@ def gap_text(diff: float, unit: str) -> str:
     return f"{M.fmt(abs(diff), unit)} {unit}".strip() if unit not in ("ratio", "count", "") else M.fmt(abs(diff), unit)
 
 
-def head_to_head(a: EntryView, b: EntryView) -> list[HeadToHead]:
-    """One line per criterion both entries have measured: who leads, by how much, inside the intervals or not."""
+def _paired_sentence(lead_title: str, other_title: str, t, unit: str, lead_is_a: bool) -> str:
+    """What a paired test says, in words: the discordant counts or the interval, and the decision."""
+    sign = 1 if lead_is_a else -1
+    if isinstance(t, paired.PairedAccuracy):
+        lead_only, other_only = (t.only_a, t.only_b) if lead_is_a else (t.only_b, t.only_a)
+        lo, hi = sorted((sign * 100 * t.ci_low, sign * 100 * t.ci_high))
+        how = (f"paired on the same {t.n:,} sentences, {lead_title} alone is right on {lead_only:,} and "
+               f"{other_title} alone on {other_only:,}; exact McNemar p = {t.p_value:.2g}, paired 95% interval of "
+               f"the difference [{lo:.2f}, {hi:.2f}] points")
+    else:
+        lo, hi = sorted((-sign * t.ci_low, -sign * t.ci_high))
+        how = (f"paired on the same {t.n:,} documents, the paired bootstrap 95% interval of the gap is "
+               f"[{lo:.4f}, {hi:.4f}] bits per byte (p = {t.p_value:.2g})")
+    decided = ("the difference is significant" if t.significant else
+               "the difference is not significant: on this measurement they are tied")
+    return f"{how}: {decided}"
+
+
+def head_to_head(a: EntryView, b: EntryView, records: dict | None = None) -> list[HeadToHead]:
+    """One line per criterion both entries have measured: who leads, by how much, and what a paired test says."""
+    records = records or {}
     bs = {c.id: c for c in b.rank.criteria}
     out = []
     for ca in a.rank.criteria:
@@ -89,23 +131,90 @@ def head_to_head(a: EntryView, b: EntryView) -> list[HeadToHead]:
             continue
         info = M.info(ca.metric)
         diff = ca.value - cb.value
-        if diff == 0:
+        t = paired.paired(ca.metric, records.get((a.id, ca.result)), records.get((b.id, cb.result)))
+        if diff == 0 and t is None:
             sentence = f"On {ca.title} they tie at {M.fmt(ca.value, info.unit)}."
         else:
-            better_a = (diff > 0) == bool(info.higher_is_better)
+            better_a = diff >= 0 if info.higher_is_better else diff <= 0
             lead, other = (a, b) if better_a else (b, a)
-            (la, lb), (oa, ob) = _interval(a, ca), _interval(b, cb)
-            if None in (la, lb, oa, ob):
-                sig = "no interval was measured for both, so whether the gap is real is not known"
-            elif la <= ob and oa <= lb:
-                sig = "the 95% intervals overlap, so the gap is inside the intervals and not established"
+            if t is not None:
+                sig = _paired_sentence(lead.title, other.title, t, info.unit, lead is a)
             else:
-                sig = "the 95% intervals do not overlap, so the gap is outside the intervals"
+                sig = ("they were not measured on the same items, so no paired test applies and the gap "
+                       "decides nothing")
             sentence = (f"On {ca.title} {lead.title} leads by {gap_text(diff, info.unit)} "
                         f"({_shown(lead, ca if lead is a else cb)} vs {_shown(other, cb if lead is a else ca)}); {sig}.")
         out.append(HeadToHead(ca.title, _shown(a, ca), _shown(b, cb), sentence,
                               evidence_path(a.id, ca.result), evidence_path(b.id, cb.result)))
     return out
+
+
+SAMPLES_EACH = 5
+
+
+def disagreements(a: EntryView, b: EntryView, records: dict, quotable: set[str]) -> list[Disagreement]:
+    """For each accuracy criterion both classifiers measured on the same sentences: where they disagree."""
+    out = []
+    bs = {c.id: c for c in b.rank.criteria}
+    for ca in a.rank.criteria:
+        cb = bs.get(ca.id)
+        if cb is None or not (ca.measured and cb.measured) or ca.metric != "accuracy":
+            continue
+        ra, rb = records.get((a.id, ca.result)), records.get((b.id, cb.result))
+        t = paired.paired("accuracy", ra, rb)
+        if t is None:
+            continue
+        by_b = {r["i"]: r for r in rb}
+        dataset = next((r.config.get("dataset") for r in a.results if r.id == ca.result), None)
+        quoted = dataset in quotable
+        only_a = [(r, by_b[r["i"]]) for r in sorted(ra, key=lambda r: r["i"])
+                  if r["pred"] == r["label"] != by_b[r["i"]]["pred"]]
+        only_b = [(r, by_b[r["i"]]) for r in sorted(ra, key=lambda r: r["i"])
+                  if by_b[r["i"]]["pred"] == r["label"] != r["pred"]]
+        samples = [_sample(x, y, quoted) for x, y in only_a[:SAMPLES_EACH] + only_b[:SAMPLES_EACH]]
+        out.append(Disagreement(ca.title, {"both_right": t.both_right, "only_a": t.only_a, "only_b": t.only_b,
+                                           "both_wrong": t.both_wrong},
+                                paired.confusion(ra), paired.confusion(rb), samples, quoted))
+    return out
+
+
+def _score(r: dict) -> str:
+    value = r.get("p_positive", r.get("score"))
+    return "—" if value is None else f"{value:.3g}"
+
+
+def _sample(x: dict, y: dict, quoted: bool) -> dict:
+    return {"row": x["i"], "gold": "positive" if x["label"] == 1 else "negative",
+            "text": x.get("text") if quoted else None,
+            "a": f"{'positive' if x['pred'] else 'negative'} ({_score(x)})",
+            "b": f"{'positive' if y['pred'] else 'negative'} ({_score(y)})"}
+
+
+def config_rows(a: EntryView, b: EntryView) -> list[ConfigRow]:
+    """How the measurements behind the shared criteria were made; the lines where they differ are flagged."""
+    bs = {c.id: c for c in b.rank.criteria}
+    rows: list[ConfigRow] = []
+    for ca in a.rank.criteria:
+        cb = bs.get(ca.id)
+        if cb is None or not (ca.measured and cb.measured):
+            continue
+        ra = next((r for r in a.results if r.id == ca.result), None)
+        rb = next((r for r in b.results if r.id == cb.result), None)
+        if ra is None or rb is None:
+            continue
+        fields = {"check": (f"{ra.check} v{ra.provenance.get('check_version')}",
+                            f"{rb.check} v{rb.provenance.get('check_version')}")}
+        for key in sorted(set(ra.config) | set(rb.config)):
+            if key in ("rule", "options", "declared"):
+                continue
+            fields[key] = (str(ra.config.get(key, "—")), str(rb.config.get(key, "—")))
+        libs = sorted(set(ra.provenance.get("libraries", {})) | set(rb.provenance.get("libraries", {})))
+        for lib in libs:
+            fields[lib] = (ra.provenance.get("libraries", {}).get(lib, "—"), rb.provenance.get("libraries", {}).get(lib, "—"))
+        fields["machine"] = (f"{ra.provenance.get('platform')}, Python {ra.provenance.get('python')}",
+                             f"{rb.provenance.get('platform')}, Python {rb.provenance.get('python')}")
+        rows += [ConfigRow(f"{ca.title}: {k}", va, vb, va != vb) for k, (va, vb) in fields.items()]
+    return rows
 
 
 def _claims(e: EntryView) -> str:
@@ -146,9 +255,15 @@ def _features(a: EntryView, b: EntryView, sim: float | None) -> list[FeatureRow]
 def summary_sentence(a: EntryView, b: EntryView) -> str:
     ra, rb = display(a.rank.total), display(b.rank.total)
     if ra == rb:
-        return f"{a.title} and {b.title} rank level at {ra}/100."
-    lead, other = (a, b) if ra > rb else (b, a)
-    return f"{lead.title} ranks higher at {lead.rank.shown} vs {other.title} at {other.rank.shown}."
+        said = f"{a.title} and {b.title} rank level at {ra}/100."
+    else:
+        lead, other = (a, b) if ra > rb else (b, a)
+        said = f"{lead.title} ranks higher at {lead.rank.shown} vs {other.title} at {other.rank.shown}."
+    if (a.kind, a.task) != (b.kind, b.task):
+        said += (f" The two ranks come from different peer groups ({a.kind}, {a.task or 'no task'} vs {b.kind}, "
+                 f"{b.task or 'no task'}), each scored on its own group's criteria: they say how well each is "
+                 "evidenced and performs among its peers, not that one is better than the other.")
+    return said
 
 
 def verdict(a: EntryView, b: EntryView, h2h: list[HeadToHead]) -> list[str]:
@@ -181,8 +296,10 @@ def verdict(a: EntryView, b: EntryView, h2h: list[HeadToHead]) -> list[str]:
     return out
 
 
-def comparison(a: EntryView, b: EntryView, why: str, vectors: dict) -> ComparisonView:
+def comparison(a: EntryView, b: EntryView, why: str, vectors: dict, records: dict | None = None,
+               quotable: set[str] | None = None) -> ComparisonView:
     sim = similarity(vectors, a.id, b.id)
-    h2h = head_to_head(a, b)
+    h2h = head_to_head(a, b, records)
     return ComparisonView(f"{a.id}-vs-{b.id}", why, a, b, sim, _features(a, b, sim), h2h, summary_sentence(a, b),
-                          verdict(a, b, h2h))
+                          verdict(a, b, h2h), disagreements(a, b, records or {}, quotable or set()),
+                          config_rows(a, b))

@@ -22,10 +22,10 @@ def _text(value: str) -> str:
 def leaderboard_csv(board: Leaderboard) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["position", "entry", "title", "result", "status", board.metric_name, "ci_low", "ci_high", "n",
+    w.writerow(["position", "rank_group", "entry", "title", "result", "status", board.metric_name, "ci_low", "ci_high", "n",
                 *board.columns, *(f"{board.metric_name}[{s}]" for s in board.subsets), "note"])
     for r in board.rows:
-        w.writerow(["" if r.position is None else r.position, r.entry, _text(r.title), r.result, r.status,
+        w.writerow(["" if r.position is None else r.position, r.group, r.entry, _text(r.title), r.result, r.status,
                     _num(r.value), _num(r.low), _num(r.high), "" if r.n == "—" else r.n.replace(",", ""),
                     *(_num(c.value) for c in r.columns), *(_num(c.value) for c in r.subsets), _text(r.note)])
     return out.getvalue()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator import charts
+from generator import charts, paired, reasons
 from generator import metrics as M
-from generator import reasons
 from generator.charts import Chart
 from scoring.entries import Entry
 from scoring.results import Result
@@ -23,7 +22,7 @@ class Cell:
 
 @dataclass
 class LeaderRow:
-    position: int | None
+    position: int | None  # order on the board
     entry: str
     title: str
     result: str
@@ -37,6 +36,7 @@ class LeaderRow:
     columns: list[Cell]
     subsets: list[Cell]
     note: str
+    group: str = ""  # rank group, e.g. "1–2": the ranks this entry's measurement cannot tell apart
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Leaderboard:
     subsets: list[str]
     rows: list[LeaderRow]
     charts: list[Chart] = field(default_factory=list)
+    rule: str = ""  # how the rank groups were decided
 
     @property
     def measured(self) -> list[LeaderRow]:
@@ -90,7 +91,39 @@ def subset_table(details: dict, key: str, metric: str) -> dict[str, float]:
     return out
 
 
-def leaderboard(spec: dict, catalog: dict[str, Entry], results: dict[tuple[str, str], Result]) -> Leaderboard:
+def rank_groups(rows: list[LeaderRow], metric: str, records: dict) -> str:
+    """Give every measured row its rank group; return the rule, stated under the table.
+
+    An entry's group runs from 1 + the number of entries significantly better than it to the number
+    of entries not significantly worse: entries the paired tests cannot tell apart share ranks.
+    """
+    measured = [r for r in rows if r.status == "ok"]
+    tests = {}
+    for i, a in enumerate(measured):
+        for j in range(i + 1, len(measured)):
+            b = measured[j]
+            t = paired.paired(metric, records.get((a.entry, a.result)), records.get((b.entry, b.result)))
+            if t is not None:
+                tests[(i, j)] = t.p_value
+    different = paired.holm(tests)
+    for k, row in enumerate(measured):
+        better = sum(different.get((j, k), False) for j in range(k))
+        worse = sum(different.get((k, j), False) for j in range(k + 1, len(measured)))
+        low, high = 1 + better, len(measured) - worse
+        row.group = str(low) if low == high else f"{low}–{high}"
+    pairs = len(measured) * (len(measured) - 1) // 2
+    test = {"accuracy": "an exact McNemar test on the sentences both classified",
+            "bits_per_byte": "a paired bootstrap over the documents both scored"}.get(metric)
+    if test is None:
+        return "Ranks follow the measured value; no paired test applies to this metric, so ties are not tested."
+    return (f"Rank groups: an entry's range runs from 1 + the number of entries significantly better than it to the "
+            f"number of entries not significantly worse. Two entries differ significantly when {test} gives "
+            f"p below {paired.ALPHA:g} after Holm's correction for the {len(tests)} of {pairs} pairs that could be "
+            "tested; pairs not measured on the same items count as not different.")
+
+
+def leaderboard(spec: dict, catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
+                records: dict | None = None) -> Leaderboard:
     info = M.info(spec["metric"])
     columns = spec.get("columns") or []
     col_titles = [c.get("title") or M.info(c["metric"]).display for c in columns]
@@ -128,6 +161,7 @@ def leaderboard(spec: dict, catalog: dict[str, Entry], results: dict[tuple[str, 
         row.position = i + 1
     board = Leaderboard(spec["id"], spec["title"], info.display, spec["metric"], info.unit, info.higher_is_better,
                         col_titles, subsets, rows)
+    board.rule = rank_groups(rows, spec["metric"], records or {})
     board.charts = [c for c in (_chart(board, spec, kind) for kind in _as_list(spec.get("chart"))) if c is not None]
     return board
 

@@ -65,8 +65,11 @@ def fmt(value: float | int | None, unit: str) -> str:
     return f"{value:.4g}"
 
 
+SCALES = {("%", "fraction"): 0.01, ("M parameters", "parameters"): 1e6, ("B parameters", "parameters"): 1e9,
+          ("KiB", "bytes"): 1024, ("MiB", "bytes"): 2**20, ("GiB", "bytes"): 2**30, ("KB", "bytes"): 1000,
+          ("MB", "bytes"): 1e6, ("GB", "bytes"): 1e9}
+
+
 def to_metric_unit(value: float, claim_unit: str | None, metric_unit: str) -> float:
-    """Convert a claimed value into the metric's unit where the two differ only by scale."""
-    if claim_unit == "%" and metric_unit == "fraction":
-        return value / 100
-    return value
+    """Convert a claimed value (or a claim's tolerance) into the metric's unit where they differ only by scale."""
+    return value * SCALES.get((claim_unit or "", metric_unit), 1)

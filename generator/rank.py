@@ -74,9 +74,14 @@ class Criterion:
         return all(str(config.get(k)) == v for k, v in self.where)
 
     def applies_to(self, entry: Entry) -> bool:
-        if self.applies and all(str(getattr(entry, k, None)) in allowed for k, allowed in self.applies):
-            return True
-        return any(spec.check in self.checks and self.matches_config(spec.args) for spec in entry.checks)
+        """Every member of the criterion's peer group, whatever it declares: missing evidence shows as missing
+        (and scores 0), so declaring a check can never lower a rank."""
+        return in_group(entry, dict(self.applies))
+
+
+def in_group(entry: Entry, applies: dict) -> bool:
+    """Whether an entry belongs to a peer group given as {field: value or [values]} (e.g. kind and task)."""
+    return bool(applies) and all(str(getattr(entry, k, None)) in _as_tuple(v) for k, v in applies.items())
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class RankSpec:
 
 
 def _as_tuple(value) -> tuple[str, ...]:
-    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+    return tuple(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
 
 
 def parse_spec(schema: dict) -> RankSpec:
@@ -113,6 +118,8 @@ def parse_spec(schema: dict) -> RankSpec:
             applies=tuple(sorted((str(k), _as_tuple(v)) for k, v in (c.get("applies") or {}).items())),
             basis=str(c.get("basis", "")),
         )
+        if not crit.applies:
+            raise RankSpecError(f"{where}.applies: name the peer group it applies to (e.g. kind and task)")
         if crit.scale not in ("linear", "log"):
             raise RankSpecError(f"{where}.scale: must be linear or log")
         lo, hi = crit.floor.value, crit.ceiling.value

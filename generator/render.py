@@ -147,8 +147,9 @@ def build_site(catalog: dict[str, Entry], results_dir: Path, schema: dict, *, ca
     except site_schema.SchemaError as err:
         raise SystemExit(str(err)) from err
     vectors, name = match_vectors(catalog, cache_dir, encoder, encoder_name)
+    records = {k: R.read_examples(results_dir, r) for k, r in found.items() if r.status == "ok" and r.evidence}
     try:
-        return summarize(catalog, found, schema, vectors, old), found, name
+        return summarize(catalog, found, schema, vectors, old, records), found, name
     except (M.UnknownMetric, RankSpecError) as err:
         raise SystemExit(f"generator/schema.yaml: {err}") from err
 

@@ -52,7 +52,7 @@ class Criterion(_Strict):
     check: Checks
     metric: str
     where: dict[str, str | int | float | bool] = {}
-    applies: dict[str, str | list[str]] = {}
+    applies: dict[str, str | list[str]] = Field(min_length=1, description="the peer group it applies to")
     floor: float | dict
     ceiling: float | dict
     scale: Literal["linear", "log"] = "linear"
@@ -81,8 +81,16 @@ class ChartSpec(_Strict):
     axis: str = ""
 
 
+class PeerGroup(_Strict):
+    id: str
+    title: str
+    applies: dict[str, str | list[str]] = Field(min_length=1)
+    leaderboards: list[str] = []
+
+
 class SiteSchema(_Strict):
     leaderboards: list[Board] = []
+    peer_groups: list[PeerGroup] = []
     rank: Rank
     match: Match = Match()
     charts: list[ChartSpec] = []
@@ -142,6 +150,11 @@ def validate(raw: dict, source: str = "generator/schema.yaml") -> SiteSchema:
         for end in (c.floor, c.ceiling):
             if isinstance(end, dict) and "metric" in end and end["metric"] not in registry.metric_catalog():
                 problems.append(f"rank.criteria[{i}] ({c.id}): no check reports {end['metric']!r}")
+    boards = {b.id for b in schema.leaderboards}
+    for i, g in enumerate(schema.peer_groups):
+        for name in g.leaderboards:
+            if name not in boards:
+                problems.append(f"peer_groups[{i}] ({g.id}).leaderboards: no leaderboard {name!r}.{_hint(name, boards)}")
     for i, c in enumerate(schema.charts):
         problems += _refs(f"charts[{i}] ({c.id})", c.check, list(c.series), {})
     if problems:

@@ -12,7 +12,7 @@ from generator.compare import ComparisonView, comparison
 from generator.leaderboards import Leaderboard, leaderboard
 from generator.links import evidence_path
 from generator.match import Neighbour, comparison_pairs, neighbours
-from generator.rank import RankSpec, RankView, parse_spec, rank_entry
+from generator.rank import RankSpec, RankView, in_group, parse_spec, rank_entry
 from scoring.entries import Claim, Entry, FilesSource, HubSource, LocalSource, PyPISource, StdlibSource
 from scoring.results import Result
 
@@ -124,6 +124,16 @@ class EntryView:
 
 
 @dataclass
+class GroupView:
+    """One peer group: its members ranked against each other only, and its leaderboards."""
+
+    id: str
+    title: str
+    entries: list[EntryView]
+    boards: list[Leaderboard]
+
+
+@dataclass
 class Site:
     entries: list[EntryView]
     leaderboards: list[Leaderboard]
@@ -132,6 +142,7 @@ class Site:
     match: dict
     example: EntryView | None = None
     unavailable: list[ResultView] = field(default_factory=list)
+    groups: list[GroupView] = field(default_factory=list)
 
     @cached_property
     def _by_id(self) -> dict[str, EntryView]:
@@ -140,8 +151,6 @@ class Site:
     def entry(self, entry_id: str) -> EntryView:
         return self._by_id[entry_id]
 
-    def top_ranked(self, n: int) -> list[EntryView]:
-        return sorted(self.entries, key=lambda e: (-e.rank.total, e.id))[:n]
 
 
 def describe_source(entry: Entry) -> tuple[str, str | None]:
@@ -166,8 +175,22 @@ def find_result(entry: Entry, ref: str | None, results: dict[tuple[str, str], Re
     return results.get((entry_id or entry.id, result_id))
 
 
+EXACT_UNITS = ("count", "parameters")
+MIN_TIMING_REPEATS = 3
+
+
+def _sample_size(result: Result) -> str:
+    """' on a 10-document sample' when the measurement describes a sample, not the whole thing."""
+    sample = result.details.get("sample")
+    if isinstance(sample, dict) and isinstance(sample.get("documents"), int):
+        return f" on a {sample['documents']:,}-document sample"
+    return ""
+
+
 def judge(claim: Claim, entry: Entry, results: dict[tuple[str, str], Result]) -> ClaimView:
-    """Compare a claimed value with the measured one and say verified / contradicted / untested."""
+    """Compare a claimed value with the measured one, by the kind of metric, and say verified / contradicted /
+    untested. Counts must match exactly; units are normalised first (a claim's tolerance is in its own
+    unit); timings need a declared tolerance and repeated measurement; a sample's verdict says its size."""
     unit = claim.unit or ""
     claimed = f"{claim.value:g} {unit}".strip() if claim.value is not None else "—"
     view = ClaimView(claim.statement, claimed, "—", "claimed", "no check can test this claim here",
@@ -189,11 +212,32 @@ def judge(claim: Claim, entry: Entry, results: dict[tuple[str, str], Result]) ->
         view.verdict, view.basis = "untested", "the claim states no value to compare"
         return view
     target = M.to_metric_unit(claim.value, claim.unit, info.unit)
+    tolerance = None if claim.tolerance is None else M.to_metric_unit(claim.tolerance, claim.unit, info.unit)
+    sample = _sample_size(result)
+    if info.tolerance == "machine":
+        repeats = result.config.get("repeats", result.config.get("timing_rounds"))
+        if tolerance is None:
+            view.verdict = "untested"
+            view.basis = (f"a timing ({view.measured}{sample}, on this machine); a timing claim is judged only with "
+                          "a declared tolerance")
+            return view
+        if isinstance(repeats, int) and repeats < MIN_TIMING_REPEATS:
+            view.verdict = "untested"
+            view.basis = f"a timing measured {repeats} time(s); at least {MIN_TIMING_REPEATS} are needed to judge it"
+            return view
+    claimed_as = M.fmt(target, info.unit)
+    if info.unit in EXACT_UNITS and tolerance is None:
+        ok = {"at-least": measured >= target, "at-most": measured <= target}.get(claim.comparison, measured == target)
+        relation = {"at-least": "at least", "at-most": "at most"}.get(claim.comparison, "exactly")
+        view.verdict = "verified" if ok else "contradicted"
+        view.basis = (f"a count must match exactly: measured {view.measured}{sample}, claimed {relation} "
+                      f"{claimed_as}")
+        return view
     low = result.metrics.get(f"{claim.metric}_ci_low")
     high = result.metrics.get(f"{claim.metric}_ci_high")
-    if claim.tolerance is not None:
-        low, high = measured - claim.tolerance, measured + claim.tolerance
-        span = f"the measurement ± {claim.tolerance:g} (the claim's tolerance)"
+    if tolerance is not None:
+        low, high = measured - tolerance, measured + tolerance
+        span = f"the measurement ± {M.fmt(tolerance, info.unit)} (the claim's tolerance, {claim.tolerance:g} {unit})"
     elif low is not None and high is not None:
         span = "the measured 95% interval"
     else:
@@ -201,7 +245,6 @@ def judge(claim: Claim, entry: Entry, results: dict[tuple[str, str], Result]) ->
         low, high = measured - tol, measured + tol
         span = f"the measurement ± {DEFAULT_RELATIVE_TOLERANCE:.0%} (no interval was measured)"
     shown = f"{span} [{M.fmt(low, info.unit)}, {M.fmt(high, info.unit)}]"
-    claimed_as = M.fmt(target, info.unit)
     if claim.comparison == "at-least":
         ok = high >= target
         how = f"the upper end of {shown} {'reaches' if ok else 'is below'} the claimed {claimed_as}"
@@ -212,7 +255,7 @@ def judge(claim: Claim, entry: Entry, results: dict[tuple[str, str], Result]) ->
         ok = low <= target <= high
         how = f"the claimed {claimed_as} is {'inside' if ok else 'outside'} {shown}"
     view.verdict = "verified" if ok else "contradicted"
-    view.basis = how
+    view.basis = how + (f"; measured{sample}, so it speaks for that sample only" if sample else "")
     return view
 
 
@@ -229,6 +272,17 @@ def _cell(key: str, value) -> str:
     return str(value)
 
 
+MIN_INTERVAL_ITEMS = 5
+
+
+def _interval_cell(col: str, row: dict) -> str:
+    """A table cell; an interval bound built from fewer than five items is not shown as an interval."""
+    n = row.get("documents")
+    if col.endswith(("_ci_low", "_ci_high")) and isinstance(n, int) and n < MIN_INTERVAL_ITEMS:
+        return f"too few items ({n})"
+    return _cell(col, row.get(col))
+
+
 def detail_tables(details: dict) -> list[DetailTable]:
     """Structured details as tables: {row: {column: value}} becomes a wide table, any other mapping a
     two-column table, and top-level scalars one more table."""
@@ -237,7 +291,7 @@ def detail_tables(details: dict) -> list[DetailTable]:
         value, title = details[key], key.replace("_", " ")
         if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
             cols = sorted({c for v in value.values() for c in v})
-            rows = [[str(name)] + [_cell(c, value[name].get(c)) for c in cols] for name in sorted(value, key=str)]
+            rows = [[str(name)] + [_interval_cell(c, value[name]) for c in cols] for name in sorted(value, key=str)]
             tables.append(DetailTable(title, [title] + cols, rows))
         elif isinstance(value, dict) and value:
             tables.append(DetailTable(title, ["field", "value"], [[str(k), _cell(str(k), value[k])] for k in sorted(value)]))
@@ -305,12 +359,15 @@ def example_entry(views: list[EntryView]) -> EntryView | None:
 
 
 def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result], schema: dict,
-              vectors: dict | None = None, stale: dict[tuple[str, str], tuple[Result, str]] | None = None) -> Site:
+              vectors: dict | None = None, stale: dict[tuple[str, str], tuple[Result, str]] | None = None,
+              records: dict[tuple[str, str], list[dict]] | None = None) -> Site:
     """Every view the templates print. ``vectors``: entry id -> unit vector from the match graph.
 
     ``results`` are the verified, current results; ``stale`` ones are shown on their entry's page as
-    stale and take part in no rank, leaderboard, claim or comparison.
+    stale and take part in no rank, leaderboard, claim or comparison. ``records``: the per-example
+    records of the current results, for paired comparisons.
     """
+    records = records or {}
     spec = parse_spec(schema)
     match = schema.get("match") or {}
     views = {e.id: entry_view(e, results, stale) for e in sorted(catalog.values(), key=lambda e: e.id)}
@@ -324,7 +381,8 @@ def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
     seed = [tuple(p) for p in schema.get("comparisons") or []]
     pairs = comparison_pairs(catalog, near, seed, int(match.get("compare_neighbours", 3)),
                              int(match.get("task_pairs_max", 12)))
-    comparisons = [comparison(views[a], views[b], why, vectors or {}) for a, b, why in pairs]
+    quotable = {e.id for e in catalog.values() if e.quotable}
+    comparisons = [comparison(views[a], views[b], why, vectors or {}, records, quotable) for a, b, why in pairs]
     slugs = {frozenset((c.a.id, c.b.id)): c.slug for c in comparisons}
     for c in comparisons:
         c.a.comparisons.append(ComparisonLink(c.b.title, c.slug))
@@ -332,10 +390,16 @@ def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
     for entry_id, found in near.items():
         views[entry_id].neighbours = [_neighbour(views[n.id], n, slugs.get(frozenset((entry_id, n.id))))
                                       for n in found]
-    boards = [leaderboard(b, catalog, results) for b in schema.get("leaderboards") or []]
+    boards = [leaderboard(b, catalog, results, records) for b in schema.get("leaderboards") or []]
     unavailable = [r for v in views.values() for r in v.results if r.status != "ok" or r.stale]
     entries = list(views.values())
-    return Site(entries, boards, comparisons, spec, match, example_entry(entries), unavailable)
+    by_board = {b.id: b for b in boards}
+    groups = [GroupView(g["id"], g["title"],
+                        sorted((views[e.id] for e in catalog.values() if in_group(e, g["applies"])),
+                               key=lambda v: (-v.rank.total, v.id)),
+                        [by_board[b] for b in g.get("leaderboards") or [] if b in by_board])
+              for g in schema.get("peer_groups") or []]
+    return Site(entries, boards, comparisons, spec, match, example_entry(entries), unavailable, groups)
 
 
 def _neighbour(view: EntryView, n: Neighbour, slug: str | None) -> NeighbourView:

@@ -38,12 +38,16 @@ def cmd_validate(args) -> int:
 
 
 def _catalog(args):
+    """The valid catalog, or None after printing why (entry problems, or an --only id that is no entry)."""
     from scoring.entries import entry_files, load_catalog
 
     catalog, problems = load_catalog(entry_files(args.entries), args.entries)
     for problem in problems:
         print(problem, file=sys.stderr)
-    return None if problems else catalog
+    unknown = [i for i in getattr(args, "only", None) or [] if i not in catalog]
+    if unknown:
+        print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
+    return None if problems or unknown else catalog
 
 
 def cmd_score(args) -> int:
@@ -52,10 +56,6 @@ def cmd_score(args) -> int:
 
     catalog = _catalog(args)
     if catalog is None:
-        return 1
-    unknown = [i for i in args.only or [] if i not in catalog]
-    if unknown:
-        print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
         return 1
     if getattr(args, "changed_since", None):
         from scoring.rescore import changed_entries
@@ -136,10 +136,6 @@ def cmd_verify(args) -> int:
     catalog = _catalog(args)
     if catalog is None:
         return 1
-    unknown = [i for i in args.only or [] if i not in catalog]
-    if unknown:
-        print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
-        return 1
     if args.rescore:
         return _rescore(catalog, args)
     report = _verified(catalog, args, only=args.only, before="the end")
@@ -208,10 +204,6 @@ def cmd_fetch(args) -> int:
 
     catalog = _catalog(args)
     if catalog is None:
-        return 1
-    unknown = [i for i in args.only or [] if i not in catalog]
-    if unknown:
-        print(f"--only: no entry {', '.join(unknown)}", file=sys.stderr)
         return 1
     done, problems = fetch(catalog, args.data_dir, args.only, max_bytes=args.max_bytes, timeout=args.timeout,
                            show_progress=not args.quiet)

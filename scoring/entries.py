@@ -159,6 +159,8 @@ class Entry(Strict):
     source: Source
     capabilities: list[Capability] = Field(min_length=1)
     checks: list[CheckSpec] = []
+    quotable: bool = Field(False, description="datasets: whether the terms let the site quote example texts "
+                                              "(comparison pages show row numbers otherwise)")
 
     def check_spec(self, result_id: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.result_id == result_id), None)

@@ -172,6 +172,14 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number a result may hold")
 
 
+def read_examples(results_dir: Path, result: Result) -> list[dict]:
+    """A result's per-example records ([] when it keeps none). Call after verify has checked them."""
+    if result.evidence is None:
+        return []
+    path = results_dir / result.entry / result.evidence.file
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def read_all(results_dir: Path) -> tuple[dict[tuple[str, str], Result], list[str]]:
     """Every result under results_dir, keyed by (entry, result id); unreadable files are reported, not fatal."""
     found: dict[tuple[str, str], Result] = {}

@@ -25,7 +25,8 @@ ACCURACY = {"id": "acc", "title": "Accuracy", "dimension": "quality", "check": "
             "metric": "accuracy", "where": {"dataset": "d", "split": "dev"}, "applies": {"task": "sentiment"},
             "floor": 0.5, "ceiling": 1.0}
 F1_LOG = {"id": "f1", "title": "F1", "dimension": "efficiency", "check": "classification-accuracy", "metric": "f1",
-          "where": {"dataset": "d", "split": "dev"}, "floor": 0.01, "ceiling": 1.0, "scale": "log"}
+          "where": {"dataset": "d", "split": "dev"}, "applies": {"task": "sentiment"}, "floor": 0.01, "ceiling": 1.0,
+          "scale": "log"}
 
 
 def entry(entry_id: str, checks: int = 1, task: str = "sentiment", license: str = "MIT", claims: int = 0) -> Entry:
@@ -164,3 +165,29 @@ def test_adding_an_unrelated_entry_never_changes_another_rank(base, newcomer_acc
         grown_results[("newcomer", "classification-accuracy")] = result("newcomer", {"accuracy": newcomer_acc, "f1": 0.5})
     after = {e.id: e.rank.total for e in summarize(grown, grown_results, s).entries}
     assert {k: after[k] for k in before} == before
+
+
+THROUGHPUT = {"id": "speed", "title": "Speed", "dimension": "efficiency", "check": "throughput",
+              "metric": "sentences_per_s", "where": {"dataset": "d", "split": "dev"}, "applies": {"task": "sentiment"},
+              "floor": 1, "ceiling": 10000, "scale": "log"}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(acc=st.one_of(st.none(), values), speed=st.one_of(st.none(), st.floats(0, 1e6)), measured=st.booleans())
+def test_declaring_a_throughput_check_never_lowers_a_rank(acc, speed, measured):
+    """Every criterion of a peer group applies to every member, so evidence can only add to a rank."""
+    spec = parse_spec(schema([ACCURACY, THROUGHPUT]))
+    plain = entry("a")
+    results = {("a", "classification-accuracy"): result("a", None if acc is None else {"accuracy": acc})}
+    before = rank_entry(plain, results, spec).total
+    data = plain.model_dump(mode="json", by_alias=True)
+    data["checks"].append({"check": "throughput", "args": {"dataset": "d", "split": "dev"}})
+    declared = Entry.model_validate(data)
+    more = dict(results)
+    if measured:
+        more[("a", "throughput")] = Result(
+            entry="a", id="throughput", check="throughput", status="ok" if speed is not None else "unavailable",
+            key="k", metrics={} if speed is None else {"sentences_per_s": speed},
+            reason=None if speed is not None else "no weights", config={"dataset": "d", "split": "dev"},
+            provenance=Provenance(engine_version="0", check_version="1"))
+    assert rank_entry(declared, more, spec).total >= before

@@ -64,6 +64,7 @@ class Record(BaseModel):
     pred: Literal[0, 1]
     score: float | None = None
     p_positive: float | None = Field(None, ge=0, le=1)
+    text: str | None = Field(None, max_length=4000)  # only when the dataset entry says its examples may be quoted
 
 
 def derive_metrics(records: list[dict], threshold: float | None, seed: int) -> dict[str, float | int]:
@@ -90,10 +91,18 @@ def derive_metrics(records: list[dict], threshold: float | None, seed: int) -> d
     return metrics
 
 
+def add_texts(examples: list[dict], sentences: list[str], ctx: Context, dataset: str) -> None:
+    """Keep each sentence beside its record when the dataset entry allows quoting it."""
+    entry = ctx.catalog.get(dataset)
+    if entry is not None and entry.quotable:
+        for record, text in zip(examples, sentences, strict=True):
+            record["text"] = text
+
+
 @register
 class ClassificationAccuracy(Check):
     name = "classification-accuracy"
-    version = "3"
+    version = "4"
     Args = ClassificationArgs
     Record = Record
     record_id = ("i",)
@@ -143,6 +152,7 @@ class ClassificationAccuracy(Check):
             {"i": i, "label": y, score_field: s, "pred": p}
             for i, (y, s, p) in enumerate(zip(labels, scores, preds, strict=True))
         ]
+        add_texts(examples, sentences, ctx, args.dataset)
         metrics = derive_metrics(examples, args.threshold, ctx.seed)
         if hasattr(clf, "extra_metrics"):
             metrics.update(clf.extra_metrics(scores, labels, args.threshold))

@@ -16,7 +16,7 @@ from scoring import data, stats
 from scoring.adapters import encoders, hf
 from scoring.check import Args, Check, Context, Derived, Metric, Outcome
 from scoring.checks.classification import Record as ClassificationRecord
-from scoring.checks.classification import derive_metrics
+from scoring.checks.classification import add_texts, derive_metrics
 from scoring.entries import Entry
 from scoring.metrics import ACCURACY_METRICS
 from scoring.registry import register
@@ -68,7 +68,7 @@ def _metrics_for_k(k: int, accs: list[float]) -> dict[str, float]:
 @register
 class LinearProbe(Check):
     name = "linear-probe"
-    version = "2"
+    version = "3"
     Args = ProbeArgs
     Record = ClassificationRecord
     record_id = ("i",)
@@ -129,12 +129,14 @@ class LinearProbe(Check):
         metrics["accuracy_ci_low"], metrics["accuracy_ci_high"] = stats.bootstrap_mean_ci(correct, seed=ctx.seed)
         metrics.update(n=len(dev_y), n_train=len(train_y), dimensions=int(x_train.shape[1]))
         k_shot["all"] = {"mean": metrics["accuracy"], "train_rows": len(train_y)}
+        examples = [{"i": i, "label": int(y), "p_positive": float(p), "pred": int(q)}
+                    for i, (y, p, q) in enumerate(zip(dev_y, p_pos, preds, strict=True))]
+        add_texts(examples, dev_text, ctx, args.dataset)
         return Outcome(
             metrics=metrics,
             details={"k_shot": k_shot, "pooling": encoders.POOLING, "seeds": args.seeds,
                      "probe": f"scikit-learn LogisticRegression(C={args.C:g}, lbfgs) on raw embeddings"},
-            examples=[{"i": i, "label": int(y), "p_positive": float(p), "pred": int(q)}
-                      for i, (y, p, q) in enumerate(zip(dev_y, p_pos, preds, strict=True))],
+            examples=examples,
             inputs={train.spec.path: train.spec.sha256, dev.spec.path: dev.spec.sha256},
             model=encoder.model,
             libraries={**hf.libraries(), "numpy": metadata.version("numpy"),
