@@ -143,6 +143,7 @@ class Site:
     example: EntryView | None = None
     unavailable: list[ResultView] = field(default_factory=list)
     groups: list[GroupView] = field(default_factory=list)
+    paired_examples: list[str] = field(default_factory=list)  # the methodology's worked examples
 
     @cached_property
     def _by_id(self) -> dict[str, EntryView]:
@@ -193,6 +194,12 @@ def judge(claim: Claim, entry: Entry, results: dict[tuple[str, str], Result]) ->
     unit); timings need a declared tolerance and repeated measurement; a sample's verdict says its size."""
     unit = claim.unit or ""
     claimed = f"{claim.value:g} {unit}".strip() if claim.value is not None else "—"
+    try:
+        declared = M.info(claim.metric) if claim.metric else None
+    except M.UnknownMetric:
+        declared = None
+    if declared is not None and claim.value is not None and M.same_scale(claim.unit, declared.unit):
+        claimed = M.fmt(M.to_metric_unit(claim.value, claim.unit, declared.unit), declared.unit)
     view = ClaimView(claim.statement, claimed, "—", "claimed", "no check can test this claim here",
                      claim.origin, claim.source, claim.protocol)
     if not (claim.check and claim.metric):
@@ -399,7 +406,18 @@ def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
                                key=lambda v: (-v.rank.total, v.id)),
                         [by_board[b] for b in g.get("leaderboards") or [] if b in by_board])
               for g in schema.get("peer_groups") or []]
-    return Site(entries, boards, comparisons, spec, match, example_entry(entries), unavailable, groups)
+    return Site(entries, boards, comparisons, spec, match, example_entry(entries), unavailable, groups,
+                paired_examples(comparisons))
+
+
+def paired_examples(comparisons: list) -> list[str]:
+    """One comparison a paired test finds significant and one it does not, taken from the real results."""
+    found: dict[bool, str] = {}
+    for c in comparisons:
+        for h in c.head_to_head:
+            if "McNemar" in h.sentence:
+                found.setdefault("is significant" in h.sentence, f"{c.a.title} vs {c.b.title}: {h.sentence}")
+    return [found[k] for k in (False, True) if k in found]
 
 
 def _neighbour(view: EntryView, n: Neighbour, slug: str | None) -> NeighbourView:

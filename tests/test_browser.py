@@ -94,7 +94,8 @@ def test_home_page(page, site_url):
     assert page.title() == "unfragile"
     assert heading(page) == "unfragile"
     assert page.locator("table").count() >= 2
-    assert page.locator("article h2", has_text="Highest UnfragileRank").count() == 1
+    assert page.locator("article h2", has_text="Sentiment classifiers").count() == 1
+    assert page.locator("article h2", has_text="Highest UnfragileRank").count() == 0  # no list mixes kinds
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
 
 
@@ -134,3 +135,58 @@ def test_a_chart_renders(page, site_url):
     size = chart.evaluate("img => img.complete ? [img.naturalWidth, img.naturalHeight] : [0, 0]")
     assert size[0] > 100 and size[1] > 50
     chart.screenshot(path=str(ARTIFACTS / "chart.png"))
+
+
+WIDTHS = (1280, 390)
+SCHEMES = ("light", "dark")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_read_well_at_both_widths_in_both_schemes(browser, site_url, width, scheme):
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    for path, name in (("/", "home"), ("/leaderboards/sst2-accuracy/", "board"), ("/entries/the-pile/", "pile"),
+                       ("/compare/textblob-vs-vader/", "compare")):
+        page.goto(site_url + path)
+        page.wait_for_load_state("networkidle")
+        chosen = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert chosen == ("slate" if scheme == "dark" else "default")
+        # no table wider than its box leaves the page scrolling sideways, and no row is drawn empty
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, f"{path} scrolls sideways"
+        empty = page.evaluate("""Array.from(document.querySelectorAll('article table tbody tr'))
+            .filter(r => !r.closest('details:not([open])') && r.innerText.trim() === '').length""")
+        assert empty == 0, f"{path}: {empty} empty table rows"
+        # chart text stays readable: charts keep their drawn size and scroll inside their box instead
+        sizes = page.evaluate("""Array.from(document.querySelectorAll("article img[src*='charts/']"))
+            .map(i => i.getBoundingClientRect().width)""")
+        assert all(w >= 700 for w in sizes), f"{path}: charts shrunk to {sizes}"
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}-{scheme}.png"), full_page=True)
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def test_sort_a_table_and_toggle_a_filter(page, site_url):
+    page.goto(site_url + "/leaderboards/sst2-accuracy/")
+    table = page.locator("article table").first
+    table.wait_for()
+    header = table.locator("thead th", has_text="Accuracy").first
+    header.click()
+    values = table.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    numbers = [float(v.rstrip("%")) for v in values if v.strip() not in ("—", "")]
+    assert numbers == sorted(numbers) and len(numbers) >= 5
+    header.click()
+    values = table.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    numbers = [float(v.rstrip("%")) for v in values if v.strip() not in ("—", "")]
+    assert numbers == sorted(numbers, reverse=True)
+    visible = table.locator("tbody tr:not(.uf-hidden)")
+    total = visible.count()
+    box = page.locator(".uf-controls label", has_text="unavailable").locator("input").first
+    box.uncheck()
+    assert 0 < visible.count() < total
+    assert all("unavailable" not in t for t in visible.all_inner_texts())
+    page.locator(".uf-controls input[type=search]").first.fill("VADER")
+    assert visible.count() == 1
+    page.screenshot(path=str(ARTIFACTS / "board-filtered.png"), full_page=True)
