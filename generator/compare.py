@@ -241,6 +241,9 @@ def _features(a: EntryView, b: EntryView, sim: float | None) -> list[FeatureRow]
         title = (crit_a.get(cid) or crit_b.get(cid)).title
         rows.append(FeatureRow(title, _shown(a, crit_a.get(cid)), _shown(b, crit_b.get(cid))))
     rows += [
+        FeatureRow("Adoption", a.adoption, b.adoption),
+        FeatureRow("Ecosystem (what this engine loaded and ran)", a.ecosystem, b.ecosystem),
+        FeatureRow("Pricing (from the licence)", a.pricing, b.pricing),
         FeatureRow("License", a.license, b.license),
         FeatureRow("Capabilities", f"{len(a.capabilities)} decomposed", f"{len(b.capabilities)} decomposed"),
         FeatureRow("Claims", _claims(a), _claims(b)),

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from generator import metrics as M
-from scoring.entries import Entry, FilesSource, HubSource, PyPISource, StdlibSource
+from scoring.entries import Entry, FilesSource, HubSource, PyPISource, StdlibSource, WheelsSource
 from scoring.results import Result
 
 MEASURED_DIMENSIONS = ("quality", "efficiency")
@@ -239,6 +239,7 @@ def _openness(entry: Entry, spec: RankSpec) -> list[tuple[str, float, str]]:
     licensed = is_open_license(entry.license, spec.open_licenses)
     src = entry.source
     how = {HubSource: "Hugging Face commit", PyPISource: "PyPI version", FilesSource: "data files pinned by sha256",
+           WheelsSource: "PyPI wheels and every loaded file pinned by sha256",
            StdlibSource: "the Python standard library (its version is in each result's provenance)"}
     pinned = type(src) in how
     return [

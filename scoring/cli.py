@@ -15,6 +15,7 @@ def _paths(args) -> None:
     args.out = Path(args.out)
     args.site_dir = Path(args.site_dir)
     args.data_dir = Path(args.data_dir) if args.data_dir else data.default_data_dir()
+    args.models_dir = Path(args.models_dir) if args.models_dir else data.default_models_dir()
 
 
 def cmd_validate(args) -> int:
@@ -77,10 +78,11 @@ def cmd_score(args) -> int:
     if getattr(args, "fetch", False):
         from scoring.fetch import fetch
 
-        _, problems = fetch(catalog, args.data_dir, args.only, show_progress=not args.quiet)
+        _, problems = fetch(catalog, args.data_dir, args.only, models_dir=args.models_dir,
+                            show_progress=not args.quiet)
         for line in problems:  # what could not be fetched is scored as unavailable, with the reason
             print(f"  fetch: {line}", file=sys.stderr)
-    ctx = Context(data_dir=args.data_dir, catalog=catalog, cache_dir=Path(args.cache_dir),
+    ctx = Context(data_dir=args.data_dir, catalog=catalog, cache_dir=Path(args.cache_dir), models_dir=args.models_dir,
                   show_progress=not args.quiet)
     limits = Limits(time_s=args.time_limit, memory_mb=args.memory_limit)
     try:
@@ -166,7 +168,7 @@ def _rescore(catalog, args) -> int:
     if not ids:
         print("verify --rescore: nothing selected to re-measure")
         return 0
-    ctx = Context(data_dir=args.data_dir, catalog=catalog, cache_dir=Path(args.cache_dir), seed=0,
+    ctx = Context(data_dir=args.data_dir, catalog=catalog, cache_dir=Path(args.cache_dir), seed=0, models_dir=args.models_dir,
                   show_progress=not args.quiet)
     try:
         rows = rescore.rescore(catalog, ctx, args.results, ids, executor=get_executor(args.executor, args))
@@ -205,8 +207,8 @@ def cmd_fetch(args) -> int:
     catalog = _catalog(args)
     if catalog is None:
         return 1
-    done, problems = fetch(catalog, args.data_dir, args.only, max_bytes=args.max_bytes, timeout=args.timeout,
-                           show_progress=not args.quiet)
+    done, problems = fetch(catalog, args.data_dir, args.only, models_dir=args.models_dir, max_bytes=args.max_bytes,
+                           timeout=args.timeout, show_progress=not args.quiet)
     for line in done if not args.quiet else []:
         print(f"  {line}")
     for line in problems:
@@ -231,6 +233,18 @@ def cmd_report(args) -> int:
     print(text, end="")
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")
+    return 0
+
+
+def cmd_import_claims(args) -> int:
+    from scoring.model_card import CardError, as_yaml, claims
+
+    try:
+        found = claims(Path(args.card).read_text(encoding="utf-8"), args.source)
+    except (OSError, CardError) as err:
+        print(f"import-claims: {args.card}: {err}", file=sys.stderr)
+        return 1
+    print(as_yaml(found), end="")
     return 0
 
 
@@ -310,6 +324,9 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--results", default="results", help="results dir (default: results)")
     common.add_argument("--data-dir", default=None,
                         help=f"data dir (default: ${data.DATA_ENV}, else ~/.cache/unfragile/data)")
+    common.add_argument("--models-dir", default=None,
+                        help=f"where wheel-shipped models are unpacked (default: ${data.MODELS_ENV}, "
+                             "else ~/.cache/unfragile/models)")
     common.add_argument("--out", default="docs/generated", help="generated Markdown dir")
     common.add_argument("--docs", default="docs", help="hand-written pages copied into the generated site")
     common.add_argument("--site-dir", default="site", help="built HTML dir")
@@ -355,6 +372,10 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--base", required=True, metavar="GIT_REF", help="compare with this commit (e.g. origin/main)")
     rp.add_argument("--markdown", metavar="FILE", help="also write the report here")
     rp.set_defaults(func=cmd_report)
+    ic = sub.add_parser("import-claims", parents=[common], help="a model card's model-index as claims (YAML)")
+    ic.add_argument("card", help="the model card (README.md with YAML front matter)")
+    ic.add_argument("--source", help="the card's URL, recorded on every claim")
+    ic.set_defaults(func=cmd_import_claims)
     sub.add_parser("checks", parents=[common], help="list every check, its arguments and metrics"
                    ).set_defaults(func=cmd_checks)
     np_ = sub.add_parser("new", parents=[common], help="write a valid skeleton entry")

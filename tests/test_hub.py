@@ -114,3 +114,45 @@ def test_custom_code_in_a_config_never_runs(tiny_project, project_args, hub, tin
     assert "evil.py" not in hub.downloaded()
     r = _result(tiny_project)
     assert r["status"] in ("ok", "failed")  # either the built-in class loads it, or loading is refused
+
+
+def test_adoption_is_a_dated_snapshot_from_the_hub(tiny_project, project_args, hub, tiny_folder):
+    hub.add(REPO, REVISION, tiny_folder)
+    write_model_yaml(tiny_project, "tiny-hub", f"  type: huggingface\n  repo: {REPO}\n  revision: {REVISION}",
+                     "  - check: adoption\n", "fine-tune")
+    assert main(["score", *project_args, "--only", "tiny-hub"]) == 0
+    r = json.loads((tiny_project / "results" / "tiny-hub" / "adoption.json").read_text())
+    assert r["status"] == "ok", r["reason"]
+    assert r["metrics"] == {"downloads": 12345, "likes": 67}
+    assert "last 30 days" in r["details"]["period"] and r["provenance"]["finished_at"]
+
+
+def test_adoption_from_pypistats_and_unavailable_offline(tiny_project, project_args, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Stats(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            body = json.dumps({"data": {"last_day": 1, "last_week": 7, "last_month": 4321},
+                               "package": "afinn", "type": "recent_downloads"}).encode()
+            self.send_response(200 if self.path == "/api/packages/afinn/recent" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stats)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    afinn = tiny_project / "entries" / "models" / "afinn.yaml"
+    afinn.write_text(afinn.read_text() + "  - check: adoption\n")
+    monkeypatch.setenv("UNFRAGILE_PYPISTATS_URL", "http://127.0.0.1:9/api")  # nothing listens: offline
+    assert main(["score", *project_args, "--only", "afinn"]) == 0
+    r = json.loads((tiny_project / "results" / "afinn" / "adoption.json").read_text())
+    assert r["status"] == "unavailable" and "could not read" in r["reason"]
+    monkeypatch.setenv("UNFRAGILE_PYPISTATS_URL", f"http://127.0.0.1:{server.server_address[1]}/api")
+    assert main(["score", *project_args, "--only", "afinn"]) == 0  # unavailable is retried
+    r = json.loads((tiny_project / "results" / "afinn" / "adoption.json").read_text())
+    assert r["status"] == "ok" and r["metrics"] == {"downloads": 4321}
+    server.shutdown()

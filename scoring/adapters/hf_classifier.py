@@ -65,7 +65,7 @@ class HFClassifier:
 
     def __init__(self, entry, options: dict, ctx):
         self.options = ClassifierOptions.model_validate(options)
-        located = hf.locate(entry, self.options)
+        located = hf.locate(entry, self.options, getattr(ctx, "models_dir", None))
         self.tokenizer, self.fp32 = hf.load(located.path, "classifier")
         self.indices = label_indices(self.fp32.config.id2label, self.options.labels)
         self.int8 = hf.quantize_int8(self.fp32) if self.options.quantize == "int8" else None

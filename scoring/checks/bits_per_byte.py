@@ -152,7 +152,7 @@ class BitsPerByte(Check):
     def shards(self, entry: Entry, args: BitsPerByteArgs, ctx: Context) -> list[Shard]:
         return corpus.shard_list(entry, args, ctx)
 
-    def _scorer(self, entry: Entry, args: BitsPerByteArgs):
+    def _scorer(self, entry: Entry, args: BitsPerByteArgs, ctx: Context):
         """text -> (ll in nats, tokens or None), plus what to record about the model."""
         if args.protocol == "compressor":
             tool = compressors.make(args.compressor, args.level)
@@ -161,12 +161,12 @@ class BitsPerByte(Check):
         from scoring.adapters import causal_lm
 
         if self._lm is None:
-            self._lm = causal_lm.load(entry, args.gguf_file)
+            self._lm = causal_lm.load(entry, args.gguf_file, models_dir=ctx.models_dir)
         lm = self._lm
         return (lambda text: lm.loglikelihood(text, args.window, args.context)), lm.info
 
     def run_shard(self, entry: Entry, args: BitsPerByteArgs, ctx: Context, shard: Shard) -> dict:
-        score, model = self._scorer(entry, args)
+        score, model = self._scorer(entry, args, ctx)
         load = [round(os.getloadavg()[0], 2)]
         bad = shards.BadLines()
         items, empty, seconds = [], 0, 0.0

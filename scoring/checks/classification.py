@@ -17,13 +17,10 @@ from scoring.registry import register
 PROB_CLIP = 1e-15
 
 
-class ClassificationArgs(Args):
-    dataset: str = Field("sst2", description="dataset entry id")
-    split: str = "dev"
+class ClassifierChoice(Args):
+    """Which classifier adapter runs, and its options (validated against the adapter's own model)."""
+
     classifier: str = Field(description="adapter name, e.g. vader, textblob, afinn, huggingface, tfidf-logreg")
-    rule: str = Field(description="the decision rule in words, shown on the site")
-    threshold: float = Field(0.0, description="predict positive (label 1) iff score >= threshold")
-    train_split: str | None = Field(None, description="split of the same dataset a trained adapter learns from")
     options: dict = {}
 
     @field_validator("classifier")
@@ -43,6 +40,14 @@ class ClassificationArgs(Args):
             except ValidationError as err:
                 raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())) from None
         return options
+
+
+class ClassificationArgs(ClassifierChoice):
+    dataset: str = Field("sst2", description="dataset entry id")
+    split: str = "dev"
+    rule: str = Field(description="the decision rule in words, shown on the site")
+    threshold: float = Field(0.0, description="predict positive (label 1) iff score >= threshold")
+    train_split: str | None = Field(None, description="split of the same dataset a trained adapter learns from")
 
 
 def log_loss(labels: list[int], probs: list[float]) -> float:

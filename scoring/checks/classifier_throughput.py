@@ -1,0 +1,82 @@
+"""classifier-throughput: sentences per second of any classifier adapter (lexicons, TF-IDF) on a split.
+
+Times the adapter's own ``scores`` over the split's sentences, best of ``repeats`` passes, after one
+untimed warm-up pass; a trained adapter is trained first (not timed). One process, as the adapter
+runs it (lexicons are single-threaded Python).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from importlib import metadata
+
+from pydantic import Field
+
+from scoring import adapters, data
+from scoring.check import Check, Context, Metric, Outcome, machine
+from scoring.checks.classification import ClassifierChoice
+from scoring.checks.throughput import cpu_name
+from scoring.entries import Entry
+from scoring.metrics import N
+from scoring.registry import register
+
+
+class ClassifierThroughputArgs(ClassifierChoice):
+    dataset: str = Field("sst2", description="dataset entry id")
+    split: str = "dev"
+    train_split: str | None = Field(None, description="split a trained adapter learns from first (not timed)")
+    repeats: int = Field(3, ge=1, le=20, description="timed passes; the fastest is reported")
+
+
+@register
+class ClassifierThroughput(Check):
+    name = "classifier-throughput"
+    version = "1"
+    exclusive = True  # timings are only fair with nothing else running
+    Args = ClassifierThroughputArgs
+    metrics = {
+        "sentences_per_s": machine("Sentences per second", description="sentences per second, best pass"),
+        "seconds": machine("Seconds (best pass)", "seconds", False, "best pass over the sentences"),
+        "n": N,
+        "repeats": Metric("Timed passes", "count", None),
+    }
+
+    def adapters(self, entry: Entry, args: ClassifierThroughputArgs) -> list[str]:
+        return [adapters.classifier_module(args.classifier)]
+
+    def key_inputs(self, entry: Entry, args: ClassifierThroughputArgs, ctx: Context) -> dict:
+        splits = [args.split] + ([args.train_split] if args.train_split else [])
+        return {f.path: f.sha256 for s in splits for f in data.dataset_files(ctx, args.dataset, s)}
+
+    def run(self, entry: Entry, args: ClassifierThroughputArgs, ctx: Context) -> Outcome:
+        split = data.split_file(ctx, args.dataset, args.split)
+        sentences = data.read_labelled_tsv(split.path)[0]
+        inputs = {split.spec.path: split.spec.sha256}
+        quiet = Context(ctx.data_dir, ctx.catalog, ctx.cache_dir, ctx.seed, show_progress=False,
+                        models_dir=ctx.models_dir)
+        clf = adapters.classifier(args.classifier, entry, args.options, quiet)
+        if args.train_split:
+            train = data.split_file(ctx, args.dataset, args.train_split)
+            clf.fit(*data.read_labelled_tsv(train.path), quiet)
+            inputs[train.spec.path] = train.spec.sha256
+        clf.scores(sentences[:64], quiet)  # warm-up: imports, caches, lazily built tables
+        times = []
+        load = [round(os.getloadavg()[0], 2)]
+        for _ in ctx.bar(range(args.repeats), desc="timing", unit="pass"):
+            t0 = time.perf_counter()
+            clf.scores(sentences, quiet)
+            times.append(time.perf_counter() - t0)
+        load.append(round(os.getloadavg()[0], 2))
+        best = min(times)
+        return Outcome(
+            metrics={"sentences_per_s": len(sentences) / best, "seconds": best, "n": len(sentences),
+                     "repeats": args.repeats},
+            details={"hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count()},
+                     "timing": {"repeats": args.repeats, "seconds": times, "load_average": load},
+                     "method": "the adapter's own scores() over every sentence of the split, one process; "
+                               "best of the timed passes after one warm-up"},
+            inputs=inputs,
+            model=clf.model,
+            libraries={"numpy": metadata.version("numpy"), **getattr(clf, "libraries", {})},
+        )
