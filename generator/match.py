@@ -1,37 +1,39 @@
 """The match graph: entries embedded from their capability text, nearest alternatives, comparison pairs.
 
-Vectors come from an encoder (generator/encoder.py) through a cache keyed by the sha256 of each
-text, so generation only embeds text it has not seen. Everything here is deterministic: vectors
+Vectors are evidence scoring wrote (scoring/embeddings.py, keyed by the sha256 of each text); the
+generator only reads them (tests and benchmarks pass the hashing stand-in instead). Everything here is deterministic: vectors
 are rounded before use and ties break by entry id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from scoring.embeddings import entry_texts, round_vectors, text_key  # noqa: F401  (what matching is built on)
 from scoring.entries import Entry
 
-VECTOR_DECIMALS = 5
 SIMILARITY_DECIMALS = 3
 
 Encoder = Callable[[list[str]], np.ndarray]
 
 
-def entry_texts(entry: Entry) -> list[str]:
-    """What an entry is matched on: its summary and each capability (title and summary)."""
-    return [f"{entry.title}. {entry.summary}"] + [f"{c.title}. {c.summary}" for c in entry.capabilities]
+HASHING_ID = "hashing-bag-of-words-256"
 
 
-def text_key(encoder_id: str, text: str) -> str:
-    return hashlib.sha256(f"{encoder_id}\n{text}".encode()).hexdigest()
-
-
-def round_vectors(vectors: np.ndarray) -> np.ndarray:
-    return np.round(np.asarray(vectors, dtype=np.float64), VECTOR_DECIMALS)
+def hashing(texts: list[str]) -> np.ndarray:
+    """A tiny deterministic stand-in encoder (hashed bag of lowercase words), for tests and benchmarks."""
+    out = np.zeros((len(texts), 256))
+    for i, text in enumerate(texts):
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            out[i, int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big") % 256] += 1.0
+        norm = np.linalg.norm(out[i])
+        out[i] = out[i] / norm if norm else out[i]
+    return out
 
 
 def entry_vectors(catalog: dict[str, Entry], lookup: Callable[[list[str]], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -17,13 +17,14 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import encoder as E
 from generator import export, interop, performance, site_schema, verification
 from generator import metrics as M
 from generator.match import Encoder, entry_texts, entry_vectors
 from generator.rank import RankSpecError, display, explain
 from generator.summarize import Site, summarize
+from scoring import embeddings
 from scoring import results as R
+from scoring.embeddings import VectorCache
 from scoring.entries import Entry
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -92,12 +93,13 @@ def paged(items: list, size: int, base: str) -> list[tuple[str, list, dict]]:
 
 def match_vectors(catalog: dict[str, Entry], cache_dir: Path | None, encoder: Encoder | None,
                   encoder_name: str | None) -> tuple[dict, str]:
-    """Entry vectors through the text-hash cache; the MiniLM encoder is loaded only for unseen text."""
-    name = encoder_name or E.encoder_id()
-    cache = E.VectorCache(cache_dir / "match-graph-vectors.json" if cache_dir else None, encoder or E.minilm, name)
+    """Entry vectors: those scoring stored, or a stand-in encoder's (tests, benchmarks). No model runs here."""
+    if encoder is not None:
+        return entry_vectors(catalog, VectorCache(None, encoder, encoder_name or "stand-in")), encoder_name or "stand-in"
+    store = embeddings.stored(cache_dir)
     try:
-        return entry_vectors(catalog, cache), name
-    except E.EncoderUnavailable as err:
+        return entry_vectors(catalog, store), store.encoder_name
+    except embeddings.MissingVectors as err:
         raise SystemExit(f"cannot build the match graph: {err}") from err
 
 

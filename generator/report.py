@@ -13,7 +13,8 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
-from generator.summarize import EntryView, Site
+from generator.summarize import Site
+from generator.views import EntryView
 
 
 def checkout(ref: str, paths: list[str], into: Path) -> None:
@@ -115,7 +116,8 @@ def build(base: str, entries_dir: Path, results_dir: Path, changed: list[str], c
     """The report for ``changed`` entries between git ``base`` and the working tree."""
     from generator import metrics as M
     from generator.render import build_site
-    from scoring.entries import entry_files, load_catalog
+    from scoring.entries import entry_files
+    from scoring.validation import load_catalog
     from scoring.verify import verify
 
     def site_of(entries: Path, results: Path) -> Site | None:

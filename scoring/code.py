@@ -22,6 +22,10 @@ SHARED = ("scoring.stats", "scoring.data", "scoring.shards", "scoring.adapters",
 
 
 def module_file(name: str) -> Path:
+    if name.split(".")[0] != "scoring":  # a check from another package (a plugin, or a test's)
+        import importlib.util
+
+        return Path(importlib.util.find_spec(name).origin)
     rel = Path(*name.split(".")[1:])
     package = ROOT / rel / "__init__.py"
     return package if package.is_file() else ROOT / rel.with_suffix(".py")

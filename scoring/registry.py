@@ -1,4 +1,4 @@
-"""Checks are small classes registered by name."""
+"""Checks are small classes registered by name, discovered in their package: adding a check is adding a module."""
 
 from __future__ import annotations
 
@@ -21,8 +21,22 @@ def register(cls):
     return cls
 
 
+CHECK_PACKAGES = ["scoring.checks"]  # packages whose modules are checks; a test may add its own
+_loaded: set[str] = set()
+
+
 def _load_builtin() -> None:
-    import scoring.checks  # noqa: F401  (registers every built-in check)
+    """Import every module of the check packages once (each registers its checks by decorator)."""
+    import importlib
+    import pkgutil
+
+    for package in CHECK_PACKAGES:
+        if package in _loaded:
+            continue
+        module = importlib.import_module(package)
+        for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda i: i.name):
+            importlib.import_module(f"{package}.{info.name}")
+        _loaded.add(package)
 
 
 def get(name: str):

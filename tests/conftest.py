@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))  # helper modules (tiny models, local servers) live beside the fixture data
 SHARED_DATA = Path(os.environ.get("UNFRAGILE_DATA_DIR") or ROOT.parent / "shared" / "data")
 
 TINY_ROWS = [
@@ -133,3 +136,11 @@ capabilities:
     vs_alternatives: c
 checks:
 {checks}""")
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server on 127.0.0.1 (tests/fixtures/local_http.py) and its URL."""
+    from local_http import serve
+
+    yield from serve()

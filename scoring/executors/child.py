@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
         header = pickle.load(fh)
         sys.path[:0] = [p for p in header["sys_path"] if p not in sys.path]
         _limit_memory(header["memory_mb"])
-        from scoring.runner import TaskOutcome, execute
+        from scoring.executors.task import TaskOutcome, execute
 
         try:
             task = pickle.load(fh)

@@ -95,7 +95,7 @@ class Running:
         self.proc.wait()
 
     def _outcome(self):
-        from scoring.runner import TaskOutcome
+        from scoring.executors.task import TaskOutcome
 
         code = self.proc.returncode
         try:

@@ -55,7 +55,7 @@ class RayExecutor:
             return
         import ray
 
-        from scoring.runner import TaskOutcome
+        from scoring.executors.task import TaskOutcome
 
         started_here = self._connect()
         remote = ray.remote(num_cpus=1, max_retries=0)(_run_packed)

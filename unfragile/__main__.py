@@ -1,0 +1,5 @@
+import sys
+
+from unfragile.cli import main
+
+sys.exit(main())
