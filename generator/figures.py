@@ -9,6 +9,7 @@ from __future__ import annotations
 from generator import charts
 from generator import metrics as M
 from generator.charts import Chart
+from generator.lookup import results_of
 from scoring.entries import Entry
 from scoring.results import Result
 
@@ -22,9 +23,8 @@ def _number(value) -> float | None:
 def entry_charts(entry: Entry, results: dict[tuple[str, str], Result], specs: list[dict]) -> list[Chart]:
     out = []
     for spec in specs:
-        for check in entry.checks:
-            r = results.get((entry.id, check.result_id))
-            if check.check != spec["check"] or r is None or r.status != "ok":
+        for result_id, r in results_of(entry, results, spec["check"]):
+            if r is None or r.status != "ok":
                 continue
             table = r.details.get(spec["details"])
             if not isinstance(table, dict) or not table:
@@ -43,9 +43,9 @@ def entry_charts(entry: Entry, results: dict[tuple[str, str], Result], specs: li
                 f"{name}: " + ", ".join(f"{label} {M.fmt(vs[i], unit)}" for label, vs in values if vs[i] is not None)
                 for i, (name, _) in enumerate(rows))
             more = f" (largest {len(rows)} of {len(table)})" if len(table) > len(rows) else ""
-            alt = (f"Bar chart of {spec['title'].lower()} for {entry.title} ({check.result_id}), "
+            alt = (f"Bar chart of {spec['title'].lower()} for {entry.title} ({result_id}), "
                    f"{len(rows)} groups{more}. {listed}.")
             svg = charts.bars([name for name, _ in rows], values, title, alt, spec.get("axis", spec["title"]),
                               lambda v, unit=unit: M.fmt(v, unit))
-            out.append(Chart(f"{entry.id}-{check.result_id}-{spec['id']}", title, alt, svg))
+            out.append(Chart(f"{entry.id}-{result_id}-{spec['id']}", title, alt, svg))
     return out

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from generator import charts, paired, reasons
 from generator import metrics as M
 from generator.charts import Chart
+from generator.lookup import results_of
 from scoring.entries import Entry
 from scoring.results import Result
 
@@ -63,21 +64,11 @@ def _checks(spec: dict) -> tuple[str, ...]:
     return tuple(c) if isinstance(c, list) else (c,)
 
 
-def _matches(config: dict, where: dict) -> bool:
-    return all(str(config.get(k)) == str(v) for k, v in (where or {}).items())
-
-
-def _entry_results(entry: Entry, results: dict[tuple[str, str], Result]):
-    for spec in entry.checks:
-        yield spec, results.get((entry.id, spec.result_id))
-
-
 def _column(entry: Entry, results: dict[tuple[str, str], Result], col: dict) -> Cell:
     info = M.info(col["metric"])
-    for spec, r in _entry_results(entry, results):
-        if spec.check in _checks(col) and r is not None and r.status == "ok" and _matches(r.config, col.get("where")):
-            if col["metric"] in r.metrics:
-                return Cell(r.metrics[col["metric"]], M.fmt(r.metrics[col["metric"]], info.unit))
+    for _, r in results_of(entry, results, _checks(col), col.get("where")):
+        if r is not None and r.status == "ok" and col["metric"] in r.metrics:
+            return Cell(r.metrics[col["metric"]], M.fmt(r.metrics[col["metric"]], info.unit))
     return Cell(None, "—")
 
 
@@ -128,13 +119,8 @@ def leaderboard(spec: dict, catalog: dict[str, Entry], results: dict[tuple[str, 
     columns = spec.get("columns") or []
     col_titles = [c.get("title") or M.info(c["metric"]).display for c in columns]
     ci = spec.get("ci") or [None, None]
-    found = []
-    for entry in sorted(catalog.values(), key=lambda e: e.id):
-        for check_spec, r in _entry_results(entry, results):
-            config = r.config if r is not None else check_spec.args
-            if check_spec.check not in _checks(spec) or not _matches(config, spec.get("where")):
-                continue
-            found.append((entry, check_spec.result_id, r))
+    found = [(entry, result_id, r) for entry in sorted(catalog.values(), key=lambda e: e.id)
+             for result_id, r in results_of(entry, results, _checks(spec), spec.get("where"))]
     subsets = sorted({s for _, _, r in found if r is not None and r.status == "ok"
                       for s in subset_table(r.details, spec["details"], spec["metric"])}) if spec.get("details") else []
     rows = []

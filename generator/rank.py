@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass, field
 
 from generator import metrics as M
-from scoring.entries import Entry, FilesSource, HubSource, PyPISource, StdlibSource, WheelsSource
+from generator.lookup import results_of
+from scoring.entries import Entry
 from scoring.results import Result
 
 MEASURED_DIMENSIONS = ("quality", "efficiency")
@@ -69,9 +70,6 @@ class Criterion:
     where: tuple[tuple[str, str], ...] = ()
     applies: tuple[tuple[str, tuple[str, ...]], ...] = ()
     basis: str = ""
-
-    def matches_config(self, config: dict) -> bool:
-        return all(str(config.get(k)) == v for k, v in self.where)
 
     def applies_to(self, entry: Entry) -> bool:
         """Every member of the criterion's peer group, whatever it declares: missing evidence shows as missing
@@ -202,14 +200,7 @@ def _score_criterion(crit: Criterion, entry: Entry, results: dict[tuple[str, str
     floor, ceiling = crit.floor.resolve(results), crit.ceiling.resolve(results)
     view = CriterionScore(crit.id, crit.title, crit.dimension, crit.metric, None, floor, ceiling, crit.scale,
                           None, None, "", crit.basis, info.unit)
-    candidates = []
-    for spec in entry.checks:
-        if spec.check not in crit.checks:
-            continue
-        r = results.get((entry.id, spec.result_id))
-        config = r.config if r is not None else spec.args
-        if crit.matches_config(config):
-            candidates.append((spec.result_id, r))
+    candidates = list(results_of(entry, results, crit.checks, dict(crit.where)))
     if not candidates:
         view.note = "missing: the entry declares no check that measures it"
         return view
@@ -237,16 +228,12 @@ def is_open_license(license: str, open_licenses: frozenset[str]) -> bool:
 
 def _openness(entry: Entry, spec: RankSpec) -> list[tuple[str, float, str]]:
     licensed = is_open_license(entry.license, spec.open_licenses)
-    src = entry.source
-    how = {HubSource: "Hugging Face commit", PyPISource: "PyPI version", FilesSource: "data files pinned by sha256",
-           WheelsSource: "PyPI wheels and every loaded file pinned by sha256",
-           StdlibSource: "the Python standard library (its version is in each result's provenance)"}
-    pinned = type(src) in how
+    how = entry.source.pinned_by
     return [
         ("open license", 1.0 if licensed else 0.0,
          f"{entry.license} is {'' if licensed else 'not '}in the list of open licenses"),
-        ("pinned public source", 1.0 if pinned else 0.0,
-         f"pinned by {how[type(src)]}" if pinned else "a local directory nobody else can fetch"),
+        ("pinned public source", 1.0 if how else 0.0,
+         f"pinned by {how}" if how else "a local directory nobody else can fetch"),
     ]
 
 

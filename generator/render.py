@@ -11,6 +11,8 @@ import html
 import json
 import re
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -103,33 +105,48 @@ def match_vectors(catalog: dict[str, Entry], cache_dir: Path | None, encoder: En
         raise SystemExit(f"cannot build the match graph: {err}") from err
 
 
+@dataclass(frozen=True)
+class Pages:
+    """What the page kinds render from: the site's views and the records shown beside them."""
+
+    site: Site
+    page_size: int
+    perf: performance.Performance | None
+    runs: list
+
+
+# Every page kind: its template, and the (path, template context) of each page of that kind. Adding a
+# page type is its template, its view and one row here.
+PAGE_KINDS: list[tuple[str, Callable[[Pages], list[tuple[str, dict]]]]] = [
+    ("home.md.j2", lambda p: [("index.md", {"site": p.site})]),
+    ("methodology.md.j2", lambda p: [("methodology.md", {
+        "site": p.site, "example": p.site.example, "steps": explain(p.site.example.rank) if p.site.example else []})]),
+    ("leaderboards.md.j2", lambda p: [("leaderboards/index.md", {"site": p.site})]),
+    ("performance.md.j2", lambda p: [("performance.md", {"perf": p.perf})]),
+    ("verification.md.j2", lambda p: [("verification.md", {"runs": p.runs})]),
+    ("entries.md.j2", lambda p: [(name, {"entries": chunk, "pager": pager})
+                                 for name, chunk, pager in paged(p.site.entries, p.page_size, "entries/index")]),
+    ("comparisons.md.j2", lambda p: [(name, {"comparisons": chunk, "pager": pager})
+                                     for name, chunk, pager in paged(p.site.comparisons, p.page_size, "compare/index")]),
+    ("leaderboard.md.j2", lambda p: [(name, {"board": board, "rows": chunk, "pager": pager})
+                                     for board in p.site.leaderboards
+                                     for name, chunk, pager in paged(board.rows, p.page_size, f"leaderboards/{board.id}")]),
+    ("entry.md.j2", lambda p: [(f"entries/{view.id}.md", {"e": view}) for view in p.site.entries]),
+    ("compare.md.j2", lambda p: [(f"compare/{c.slug}.md", {"c": c}) for c in p.site.comparisons]),
+]
+
+
 def render_pages(site: Site, page_size: int, perf: performance.Performance | None = None,
                  runs: list | None = None) -> dict[str, str]:
     env = environment()
-    t = env.get_template
-    pages = {
-        "index.md": t("home.md.j2").render(site=site),
-        "methodology.md": t("methodology.md.j2").render(site=site, example=site.example,
-                                                         steps=explain(site.example.rank) if site.example else []),
-        "leaderboards/index.md": t("leaderboards.md.j2").render(site=site),
-        "performance.md": t("performance.md.j2").render(perf=perf),
-        "verification.md": t("verification.md.j2").render(runs=runs or []),
-    }
-    for name, chunk, pager in paged(site.entries, page_size, "entries/index"):
-        pages[name] = t("entries.md.j2").render(entries=chunk, pager=pager)
-    for name, chunk, pager in paged(site.comparisons, page_size, "compare/index"):
-        pages[name] = t("comparisons.md.j2").render(comparisons=chunk, pager=pager)
-    for board in site.leaderboards:
-        for name, chunk, pager in paged(board.rows, page_size, f"leaderboards/{board.id}"):
-            pages[name] = t("leaderboard.md.j2").render(board=board, rows=chunk, pager=pager)
-    entry_t, compare_t = t("entry.md.j2"), t("compare.md.j2")
-    for view in site.entries:
-        pages[f"entries/{view.id}.md"] = entry_t.render(e=view)
-    for comp in site.comparisons:
-        name = f"compare/{comp.slug}.md"
-        if name in pages:
-            raise ValueError(f"two comparison pages would be named {name}")
-        pages[name] = compare_t.render(c=comp)
+    source = Pages(site, page_size, perf, runs or [])
+    pages: dict[str, str] = {}
+    for template_name, kind in PAGE_KINDS:
+        template = env.get_template(template_name)
+        for path, context in kind(source):
+            if path in pages:
+                raise ValueError(f"two pages would be named {path}")
+            pages[path] = template.render(**context)
     return pages
 
 

@@ -22,7 +22,7 @@ from generator.views import (
     NeighbourView,
     ResultView,
 )
-from scoring.entries import Claim, Entry, FilesSource, HubSource, LocalSource, PyPISource, StdlibSource, WheelsSource
+from scoring.entries import Claim, Entry, FilesSource, PyPISource
 from scoring.results import Result
 
 DEFAULT_RELATIVE_TOLERANCE = 0.02
@@ -60,23 +60,7 @@ class Site:
 
 
 def describe_source(entry: Entry) -> tuple[str, str | None]:
-    s = entry.source
-    if isinstance(s, HubSource):
-        return f"Hugging Face {s.repo} at revision {s.revision}", f"https://huggingface.co/{s.repo}/tree/{s.revision}"
-    if isinstance(s, PyPISource):
-        return f"PyPI {s.package}=={s.version}", f"https://pypi.org/project/{s.package}/{s.version}/"
-    if isinstance(s, LocalSource):
-        return f"local directory {s.path}", None
-    if isinstance(s, StdlibSource):
-        return f"Python standard library module {s.module}", f"https://docs.python.org/3/library/{s.module}.html"
-    if isinstance(s, WheelsSource):
-        names = ", ".join(f"{w.package}=={w.version}" for w in s.wheels)
-        first = s.wheels[0]
-        return (f"PyPI wheels {names} (downloaded, never installed; {len(s.files)} loaded file(s) pinned by sha256)",
-                f"https://pypi.org/project/{first.package}/{first.version}/")
-    assert isinstance(s, FilesSource)
-    files = ", ".join(f"{f.path} (sha256 {f.sha256[:12]}…)" for f in s.files)
-    return f"{s.copy_}: {files}", None
+    return entry.source.describe()
 
 
 def find_result(entry: Entry, ref: str | None, results: dict[tuple[str, str], Result]) -> Result | None:

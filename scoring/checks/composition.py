@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring import shards, stats
-from scoring.check import Args, Check, Context, Derived, Metric, Outcome, Shard
+from scoring.check import Args, Context, Derived, Metric, Outcome, Shard
 from scoring.checks import corpus
 from scoring.entries import Entry, Url
 from scoring.metrics import CORPUS_METRICS
@@ -184,7 +184,7 @@ def numbers(records: list[dict], declared_args: dict, seed: int) -> tuple[dict, 
 
 
 @register
-class Composition(Check):
+class Composition(corpus.CorpusCheck):
     name = "composition"
     version = "2"
     Args = CompositionArgs
@@ -215,12 +215,6 @@ class Composition(Check):
         "declared_mean_doc_bytes": Metric("Declared mean document bytes", "bytes", None),
         "declared_epochs": Metric("Declared epochs", "other", None),
     }
-
-    def key_inputs(self, entry: Entry, args: CompositionArgs, ctx: Context) -> dict:
-        return corpus.key_inputs(entry, args, ctx)
-
-    def shards(self, entry: Entry, args: CompositionArgs, ctx: Context) -> list[Shard]:
-        return corpus.shard_list(entry, args, ctx)
 
     def run_shard(self, entry: Entry, args: CompositionArgs, ctx: Context, shard: Shard) -> dict:
         bad = shards.BadLines()

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from scoring import shards
 from scoring.adapters import compressors
-from scoring.check import Check, Context, Derived, Metric, Outcome, Shard, machine
+from scoring.check import Context, Derived, Metric, Outcome, Shard, machine
 from scoring.checks import corpus
 from scoring.entries import Entry
 from scoring.registry import register
@@ -64,7 +64,7 @@ def _best_rate(fn, nbytes: int, min_seconds: float) -> float:
 
 
 @register
-class Compression(Check):
+class Compression(corpus.CorpusCheck):
     name = "compression"
     version = "1"
     Args = CompressionArgs
@@ -82,12 +82,6 @@ class Compression(Check):
         if not isinstance(m.get("raw_bytes"), int) or not all(isinstance(m.get(f"{n}_compressed_bytes"), int) for n in NAMES):
             return Derived()
         return Derived(_ratios(m["raw_bytes"], {n: m[f"{n}_compressed_bytes"] for n in NAMES}))
-
-    def key_inputs(self, entry: Entry, args: CompressionArgs, ctx: Context) -> dict:
-        return corpus.key_inputs(entry, args, ctx)
-
-    def shards(self, entry: Entry, args: CompressionArgs, ctx: Context) -> list[Shard]:
-        return corpus.shard_list(entry, args, ctx)
 
     def run_shard(self, entry: Entry, args: CompressionArgs, ctx: Context, shard: Shard) -> dict:
         path = corpus.resolve(entry, args, ctx, shard).path

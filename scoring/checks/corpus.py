@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from scoring import data, shards
-from scoring.check import Args, Context, Shard
+from scoring.check import Args, Check, Context, Shard
 from scoring.entries import DataFile, Entry, FilesSource
 
 VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
@@ -76,3 +76,16 @@ def sample(entry: Entry, args: CorpusArgs, ctx: Context, documents: int) -> dict
                   f"({copy or 'local files'}, split {args.split!r}). Numbers describe this sample only, "
                   "not the whole corpus; the intervals say how far a sample this size can be off."),
     }
+
+
+class CorpusCheck(Check):
+    """A check over a corpus split: one shard per data file, keyed by the files' pinned sha256.
+
+    Subclasses implement ``run_shard`` and ``merge``; the runner plans, caches and resumes the shards.
+    """
+
+    def key_inputs(self, entry: Entry, args: CorpusArgs, ctx: Context) -> dict:
+        return key_inputs(entry, args, ctx)
+
+    def shards(self, entry: Entry, args: CorpusArgs, ctx: Context) -> list[Shard]:
+        return shard_list(entry, args, ctx)

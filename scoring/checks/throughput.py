@@ -170,9 +170,7 @@ class Throughput(Check):
         opts = args.options
         if args.architecture is not None:
             tokenizer, model, provenance = random_model(args.architecture, args.head, ctx.seed)
-            source = entry.source  # whose architecture it is: the entry's pin, its weights not read
-            pins = ("repo", "revision") if source.type == "huggingface" else ("package", "version")
-            provenance = {**{k: getattr(source, k) for k in pins if hasattr(source, k)}, **provenance}
+            provenance = {**entry.source.pins(), **provenance}  # whose architecture: the entry's pin, not its weights
         else:
             located = hf.locate(entry, opts, ctx.models_dir)
             tokenizer, model = hf.load(located.path, args.head)
