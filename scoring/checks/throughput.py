@@ -23,7 +23,7 @@ from scoring.adapters import hf
 from scoring.adapters.hf_classifier import ClassifierOptions
 from scoring.check import Args, Check, Context, Derived, Metric, Outcome, machine
 from scoring.entries import Entry
-from scoring.metrics import PARAMETERS, THREADS, N
+from scoring.metrics import PARAMETERS, SECONDS, SENTENCES_PER_S, THREADS, N
 from scoring.registry import register
 
 
@@ -133,9 +133,9 @@ class Throughput(Check):
     exclusive = True  # timings are only fair with nothing else running
     Args = ThroughputArgs
     metrics = {
-        "sentences_per_s": machine("Sentences per second", description="sentences per second, best pass"),
+        "sentences_per_s": SENTENCES_PER_S,
         "tokens_per_s": machine("Tokens per second", description="real (non-padding) tokens per second, best pass"),
-        "seconds": machine("Seconds (best pass)", "seconds", False, "best pass over the sentences"),
+        "seconds": SECONDS,
         "real_tokens": Metric("Real tokens", "count", None),
         "padded_tokens": Metric("Tokens computed (sorted dynamic padding)", "count", None),
         "padded_tokens_unsorted": Metric("Tokens computed (dynamic padding in input order)", "count", None),
