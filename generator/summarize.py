@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -251,7 +253,9 @@ def result_view(result: Result, entry: Entry | None = None, stale: str | None = 
 
 
 def entry_view(entry: Entry, results: dict[tuple[str, str], Result],
-               stale: dict[tuple[str, str], tuple[Result, str]] | None = None) -> EntryView:
+               stale: dict[tuple[str, str], tuple[Result, str]] | None = None, spec: RankSpec | None = None,
+               charts: list | None = None) -> EntryView:
+    """Everything an entry's page shows that depends on the entry and its results alone."""
     caps = [
         CapabilityView(c.id, c.title, c.summary, c.unique, c.vs_alternatives,
                        [judge(claim, entry, results) for claim in c.claims])
@@ -269,6 +273,10 @@ def entry_view(entry: Entry, results: dict[tuple[str, str], Result],
                      [result_view(r, entry) for r in mine] + [result_view(r, entry, why) for r, why in old], verdicts,
                      len(entry.checks), sum(r.status == "ok" for r in mine))
     view.ecosystem, view.adoption = seed_rows.ecosystem(entry, mine), seed_rows.adoption(mine)
+    if spec is not None:
+        view.pricing = seed_rows.pricing(entry, is_open_license(entry.license, spec.open_licenses))
+        view.rank = rank_entry(entry, results, spec, view.claims_tested, view.claims_testable)
+    view.charts = figures.entry_charts(entry, results, charts or [])
     return view
 
 
@@ -292,28 +300,25 @@ def summarize(catalog: dict[str, Entry], results: dict[tuple[str, str], Result],
     records = records or {}
     spec = parse_spec(schema)
     match = schema.get("match") or {}
-    views = {e.id: entry_view(e, results, stale) for e in sorted(catalog.values(), key=lambda e: e.id)}
-    for entry_id, view in views.items():
-        view.pricing = seed_rows.pricing(catalog[entry_id], is_open_license(catalog[entry_id].license,
-                                                                             spec.open_licenses))
-        view.rank = rank_entry(catalog[entry_id], results, spec, view.claims_tested, view.claims_testable)
-        view.charts = figures.entry_charts(catalog[entry_id], results, schema.get("charts") or [])
     near = neighbours(vectors or {}, int(match.get("neighbours", 5)))
-    for found in near.values():
-        for n in found:
-            views[n.id].times_matched += 1
+    matched = Counter(n.id for found in near.values() for n in found)
+    base = {e.id: dataclasses.replace(entry_view(e, results, stale, spec, schema.get("charts") or []),
+                                      times_matched=matched[e.id])
+            for e in sorted(catalog.values(), key=lambda e: e.id)}
     seed = [tuple(p) for p in schema.get("comparisons") or []]
     pairs = comparison_pairs(catalog, near, seed, int(match.get("compare_neighbours", 3)),
                              int(match.get("task_pairs_max", 12)))
     quotable = {e.id for e in catalog.values() if e.quotable}
-    comparisons = [comparison(views[a], views[b], why, vectors or {}, records, quotable) for a, b, why in pairs]
+    comparisons = [comparison(base[a], base[b], why, vectors or {}, records, quotable) for a, b, why in pairs]
     slugs = {frozenset((c.a.id, c.b.id)): c.slug for c in comparisons}
+    links: dict[str, list[ComparisonLink]] = {i: [] for i in base}
     for c in comparisons:
-        c.a.comparisons.append(ComparisonLink(c.b.title, c.slug))
-        c.b.comparisons.append(ComparisonLink(c.a.title, c.slug))
-    for entry_id, found in near.items():
-        views[entry_id].neighbours = [_neighbour(views[n.id], n, slugs.get(frozenset((entry_id, n.id))))
-                                      for n in found]
+        links[c.a.id].append(ComparisonLink(c.b.title, c.slug))
+        links[c.b.id].append(ComparisonLink(c.a.title, c.slug))
+    views = {i: dataclasses.replace(
+        v, comparisons=links[i],
+        neighbours=[_neighbour(base[n.id], n, slugs.get(frozenset((i, n.id)))) for n in near.get(i, [])])
+        for i, v in base.items()}
     boards = [leaderboard(b, catalog, results, records) for b in schema.get("leaderboards") or []]
     unavailable = [r for v in views.values() for r in v.results if r.status != "ok" or r.stale]
     entries = list(views.values())

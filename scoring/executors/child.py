@@ -41,15 +41,21 @@ def main(argv: list[str]) -> int:
     with open(task_path, "rb") as fh:
         header = pickle.load(fh)
         sys.path[:0] = [p for p in header["sys_path"] if p not in sys.path]
-        _limit_memory(header["memory_mb"])
-        from scoring.executors.task import TaskOutcome, execute
+        from scoring.executors.task import TaskOutcome, execute  # before the limit: reporting must always work
 
+        _limit_memory(header["memory_mb"])
         try:
             task = pickle.load(fh)
             with open(ctx_path, "rb") as cfh:
                 ctx = pickle.load(cfh)
         except Exception as err:  # e.g. the check's module cannot be imported here
-            task, ctx, done = None, None, TaskOutcome("failed", f"cannot load the task: {type(err).__name__}: {err}")
+            why = f"{type(err).__name__}: {err}"
+            if header["memory_mb"] and isinstance(err, (MemoryError, ImportError, OSError)):
+                why = (f"the memory limit of {header['memory_mb']:,} MiB is too small to load the check and its "
+                       f"libraries ({why}); raise limits.memory_mb in the entry")
+            else:
+                why = f"cannot load the task: {why}"
+            task, ctx, done = None, None, TaskOutcome("failed", why)
     if task is not None:
         done = execute(task, ctx)
     try:

@@ -125,3 +125,21 @@ def test_shipped_results_key_and_provenance_record_the_code():
         assert r["provenance"]["code"], path
         assert "scoring.stats" in r["provenance"]["code"], path
 
+
+
+def test_a_memory_limit_too_small_to_import_the_check_says_so(tiny_project, project_args):
+    afinn = tiny_project / "entries" / "models" / "afinn.yaml"
+    afinn.write_text(afinn.read_text().replace("  - check: classification-accuracy\n",
+                                               "  - check: classification-accuracy\n    limits: {memory_mb: 64}\n", 1))
+    assert main(["score", *project_args]) == 0
+    r = json.loads((tiny_project / "results" / "afinn" / "classification-accuracy.json").read_text())
+    assert r["status"] == "failed"
+    assert "memory limit of 64 MiB is too small" in r["reason"] or "memory limit 64 MiB" in r["reason"], r["reason"]
+
+
+def test_a_wrong_split_is_a_validate_error_listing_the_splits(tiny_project, project_args, capsys):
+    afinn = tiny_project / "entries" / "models" / "afinn.yaml"
+    afinn.write_text(afinn.read_text().replace("split: dev", "split: validation", 1))
+    assert main(["validate", *project_args]) == 1
+    err = capsys.readouterr().err
+    assert "checks[0].args.split: dataset 'tiny-sst' has no split 'validation'. Its splits: dev" in err
