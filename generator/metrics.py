@@ -32,8 +32,15 @@ def schema() -> dict:
     return yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
 def _catalog() -> dict:
+    from scoring import registry
+
+    return _catalog_of(tuple(registry.names()))
+
+
+@lru_cache(maxsize=4)
+def _catalog_of(checks: tuple[str, ...]) -> dict:
+    """Cached per set of registered checks, so a check registered later is seen."""
     from scoring.registry import metric_catalog
 
     return metric_catalog()

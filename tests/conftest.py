@@ -33,6 +33,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def afinn_yaml(dataset: str) -> str:
+    """The shipped AFINN entry with one check, classification accuracy, on ``dataset``."""
+    afinn = (ROOT / "entries" / "models" / "afinn.yaml").read_text(encoding="utf-8")
+    return afinn.split("  - check: classifier-throughput")[0].replace("dataset: sst2", f"dataset: {dataset}")
+
+
 @pytest.fixture
 def tiny_project(tmp_path: Path) -> Path:
     """tmp_path with entries/ (a tiny dataset + the afinn lexicon), data/ and an empty results/."""
@@ -64,9 +70,7 @@ capabilities:
     unique: Small.
     vs_alternatives: Smaller than SST-2.
 """, encoding="utf-8")
-    afinn = (ROOT / "entries" / "models" / "afinn.yaml").read_text(encoding="utf-8")
-    (tmp_path / "entries" / "models" / "afinn.yaml").write_text(
-        afinn.replace("dataset: sst2", "dataset: tiny-sst"), encoding="utf-8")
+    (tmp_path / "entries" / "models" / "afinn.yaml").write_text(afinn_yaml("tiny-sst"), encoding="utf-8")
     return tmp_path
 
 

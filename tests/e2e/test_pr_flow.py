@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, afinn_yaml
 from local_http import BODY, SHA
 
 from scoring import yaml_loader
@@ -61,7 +61,7 @@ def test_a_pull_request_adding_an_entry_is_measured_and_reported(tmp_path, serve
     _git(repo, "remote", "add", "origin", str(tmp_path / "origin.git"))
     _git(repo, "fetch", "-q", "origin")
     # the pull request: one new YAML file
-    afinn = (ROOT / "entries" / "models" / "afinn.yaml").read_text().replace("dataset: sst2", "dataset: remote-sst")
+    afinn = afinn_yaml("remote-sst")
     (repo / "entries" / "models" / "afinn.yaml").write_text(afinn)
     _git(repo, "switch", "-q", "-c", "add-afinn")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")

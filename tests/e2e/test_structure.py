@@ -150,6 +150,8 @@ class WordCount(Check):
 ''')
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(registry, "CHECK_PACKAGES", [*registry.CHECK_PACKAGES, "plugin_checks_for_test"])
+    monkeypatch.setattr(registry, "_CHECKS", dict(registry._CHECKS))  # the test's check leaves with the test
+    monkeypatch.setattr(registry, "_loaded", set(registry._loaded))
     monkeypatch.setenv("PYTHONPATH", str(tmp_path) + (":" + sys.path[0] if sys.path else ""))
     entry = tiny_project / "entries" / "datasets" / "tiny-sst.yaml"
     entry.write_text(entry.read_text() + "checks:\n  - check: word-count\n    args: {dataset: tiny-sst}\n")

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, afinn_yaml
 from local_http import BIG, BIG_SHA, BODY, SHA, Handler
 
 from unfragile.cli import main
@@ -138,7 +138,7 @@ def test_plain_http_is_refused_in_an_entry(tmp_path, capsys):
 
 def test_score_fetch_then_measures(tmp_path, server, capsys):
     args = _project(tmp_path, [("remote/dev.tsv", "dev", SHA, f"{server}/ok/dev.tsv", None)])
-    afinn = (ROOT / "entries" / "models" / "afinn.yaml").read_text().replace("dataset: sst2", "dataset: remote")
+    afinn = afinn_yaml("remote")
     (tmp_path / "entries" / "models").mkdir()
     (tmp_path / "entries" / "models" / "afinn.yaml").write_text(afinn)
     results = ["--results", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache")]
