@@ -203,6 +203,10 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
         if done.status != "ok" and before is not None and before.status == "ok" and before.key == unit.key:
             report.kept.append((before, make_result(unit, done, commit, ctx.seed)))  # never lose measured evidence
             return
+        if (done.status == "unavailable" and before is not None and before.status == "unavailable"
+                and before.key == unit.key and before.reason == done.reason):
+            report.skipped.append(unit)  # retried, still missing the same thing: the file stays as it was
+            return
         try:
             result = make_result(unit, done, commit, ctx.seed)
             results.write(results_dir, result, done.outcome.examples if result.status == "ok" else [])
