@@ -111,6 +111,15 @@ def one_torch_thread(monkeypatch):
     torch.set_num_threads(threads)
 
 
+CAPABILITY = """capabilities:
+  - id: c
+    title: c
+    summary: c
+    unique: c
+    vs_alternatives: c
+"""  # the one capability test entries need
+
+
 def model_entry(source: dict, entry_id: str = "tiny", entry_type: str = "fine-tune"):
     """A minimal valid model Entry around ``source``."""
     from scoring.entries import Entry
@@ -132,13 +141,7 @@ summary: Test entry.
 license: MIT
 source:
 {source}
-capabilities:
-  - id: c
-    title: c
-    summary: c
-    unique: c
-    vs_alternatives: c
-checks:
+{CAPABILITY}checks:
 {checks}""")
 
 

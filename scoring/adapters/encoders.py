@@ -41,7 +41,8 @@ class MeanPooledEncoder:
         return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.model["dimensions"]), np.float32)
 
     def cache_key(self, data_sha256: str, extra: dict | None = None) -> str:
-        material = {"model": self.model, "options": self.options.model_dump(), "data": data_sha256, **(extra or {})}
+        material = {"model": self.model, "options": self.options.model_dump(), "data": data_sha256,
+                    "code": {"encoders": VERSION, "hf": hf.VERSION}, **(extra or {})}  # new pooling code: new vectors
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, afinn_yaml
+from conftest import CAPABILITY, ROOT, afinn_yaml
 from local_http import BODY, SHA
 
 from scoring import yaml_loader
@@ -37,13 +37,7 @@ source:
       split: dev
       sha256: {SHA}
       url: {url}
-capabilities:
-  - id: c
-    title: c
-    summary: c
-    unique: c
-    vs_alternatives: c
-"""
+{CAPABILITY}"""
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, afinn_yaml
+from conftest import CAPABILITY, ROOT, afinn_yaml
 from local_http import BIG, BIG_SHA, BODY, SHA, Handler
 
 from unfragile.cli import main
@@ -34,13 +34,7 @@ source:
   type: files
   copy: test server
   files:
-{listed}capabilities:
-  - id: c
-    title: c
-    summary: c
-    unique: c
-    vs_alternatives: c
-""")
+{listed}{CAPABILITY}""")
     return ["--entries", str(tmp / "entries"), "--data-dir", str(tmp / "data"), "-q"]
 
 
