@@ -14,6 +14,7 @@ import ast
 import hashlib
 import importlib
 import json
+from functools import cache, lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -31,6 +32,7 @@ def module_file(name: str) -> Path:
     return package if package.is_file() else ROOT / rel.with_suffix(".py")
 
 
+@lru_cache(maxsize=1)
 def versioned_modules() -> list[str]:
     """Every module whose code can change a measured number."""
     found = set(SHARED)
@@ -60,7 +62,8 @@ def source_sha256(name: str) -> str:
     return hashlib.sha256(module_file(name).read_bytes()).hexdigest()
 
 
-def _imports(name: str) -> set[str]:
+@cache
+def _imports(name: str) -> frozenset[str]:
     """Versioned modules that ``name`` imports anywhere in its source (read with ast, not imported)."""
     known = set(versioned_modules())
     found = set()
@@ -69,7 +72,7 @@ def _imports(name: str) -> set[str]:
             found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
-    return found & known
+    return frozenset(found & known)
 
 
 def closure(names: set[str]) -> set[str]:

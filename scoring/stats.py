@@ -60,3 +60,16 @@ def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     low = 0.0 if k == 0 else max(0.0, centre - half)
     high = 1.0 if k == n else min(1.0, centre + half)
     return float(low), float(high)
+
+
+def roc_auc(labels, scores) -> float:
+    """Area under the ROC curve: the probability that a positive outscores a negative, ties counting half
+    (the Mann-Whitney statistic, with average ranks for tied scores)."""
+    y = np.asarray(labels)
+    x = np.asarray(scores, dtype=float)
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    ranks = ((ends - counts + 1 + ends) / 2.0)[inverse]
+    positives = y == 1
+    n_pos, n_neg = int(positives.sum()), int((~positives).sum())
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

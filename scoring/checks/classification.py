@@ -88,9 +88,7 @@ def derive_metrics(records: list[dict], threshold: float | None, seed: int) -> d
     correct = [int(p == y) for p, y in zip(preds, labels, strict=True)]
     metrics["accuracy_ci_low"], metrics["accuracy_ci_high"] = stats.bootstrap_mean_ci(correct, seed=seed)
     if len(set(labels)) == 2:
-        from sklearn.metrics import roc_auc_score
-
-        metrics["roc_auc"] = float(roc_auc_score(labels, scores))
+        metrics["roc_auc"] = stats.roc_auc(labels, scores)
     if field == "p_positive":
         metrics["log_loss"] = log_loss(labels, scores)
     return metrics
