@@ -203,6 +203,11 @@ class WheelsSource(Strict):
     def pins(self) -> dict:
         return {"wheels": {w.package: w.version for w in self.wheels}}
 
+    @property
+    def onnx(self) -> bool:
+        """Whether the model is an ONNX file (run by ONNX Runtime rather than PyTorch)."""
+        return any(name.endswith(".onnx") for name in self.files)
+
     @field_validator("files")
     @classmethod
     def _hashes(cls, files: dict[str, str]) -> dict[str, str]:

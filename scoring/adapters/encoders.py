@@ -46,6 +46,22 @@ class MeanPooledEncoder:
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
+def encoder(entry, options: dict, ctx):
+    """The entry's encoder: ONNX Runtime for a pinned .onnx file, else PyTorch (transformers)."""
+    if is_onnx(entry):  # loaded by name: only ONNX entries' keys carry its version (their check says so)
+        import importlib
+
+        return importlib.import_module(ONNX_MODULE).OnnxEncoder(entry, options, ctx)
+    return MeanPooledEncoder(entry, options, ctx)
+
+
+ONNX_MODULE = "scoring.adapters.onnx_encoder"
+
+
+def is_onnx(entry) -> bool:
+    return bool(getattr(entry.source, "onnx", False))
+
+
 def cached_embeddings(encoder: MeanPooledEncoder, sentences: list[str], data_sha256: str, ctx,
                       desc: str = "embed") -> tuple[np.ndarray, bool]:
     """(embeddings, whether they came from the cache). ``data_sha256`` names the exact sentences."""

@@ -82,6 +82,9 @@ class LinearProbe(Check):
         "dimensions": Metric("Embedding dimensions", "count", None),
     }
 
+    def adapters(self, entry: Entry, args: ProbeArgs) -> list[str]:
+        return [encoders.ONNX_MODULE] if encoders.is_onnx(entry) else []
+
     def derive(self, records: list[dict], result) -> Derived:
         """The all-data probe from its per-sentence records; each k from its per-seed accuracies."""
         out = derive_metrics(records, 0.5, result.provenance.seed)
@@ -106,7 +109,7 @@ class LinearProbe(Check):
         train_x_text, train_y = train_x_text[: args.max_train], np.asarray(train_y[: args.max_train])
         dev_text, dev_y = data.read_labelled_tsv(dev.path)
         dev_y = np.asarray(dev_y)
-        encoder = encoders.MeanPooledEncoder(entry, args.options.model_dump(), ctx)
+        encoder = encoders.encoder(entry, args.options.model_dump(), ctx)
         x_train, _ = encoders.cached_embeddings(encoder, train_x_text, train.spec.sha256, ctx, "embed train")
         x_dev, _ = encoders.cached_embeddings(encoder, dev_text, dev.spec.sha256, ctx, "embed dev")
 

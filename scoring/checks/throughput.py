@@ -126,6 +126,9 @@ def random_model(arch: Architecture, head: str, seed: int):
                               "tokenizer": f"{pinned['package']}=={pinned['version']} ({arch.tokenizer_dir}/)"}
 
 
+ONNX_ENCODERS = "scoring.adapters.encoders"
+
+
 @register
 class Throughput(Check):
     name = "throughput"
@@ -161,12 +164,48 @@ class Throughput(Check):
             out["parameter_reduction"] = 1 - m["parameters"] / m["reference_parameters"]
         return Derived(out)
 
+    def _run_onnx(self, entry: Entry, args: ThroughputArgs, ctx: Context, sentences: list[str], split) -> Outcome:
+        """An ONNX encoder under ONNX Runtime: the same batching, token counts and timing rule."""
+        if args.reference is not None or args.architecture is not None or args.head != "encoder":
+            raise ValueError("an ONNX model is timed as an encoder, alone (no reference, no architecture)")
+        import importlib  # loaded by name: only ONNX entries' keys carry this code's versions (see adapters())
+
+        enc = importlib.import_module(ONNX_ENCODERS).encoder(
+            entry, {"batch_size": args.options.batch_size, "max_length": args.options.max_length}, ctx)
+        lengths = hf.tokenize(enc.tokenizer, sentences, args.options.max_length).lengths
+        bs = args.options.batch_size
+        padded = hf.padded_tokens(lengths, hf.length_sorted_batches(lengths, bs))
+        unsorted = hf.padded_tokens(lengths, [list(range(i, min(i + bs, len(lengths)))) for i in range(0, len(lengths), bs)])
+        fixed = len(lengths) * args.fixed_length
+        enc.embed(sentences[: 2 * bs], None)  # warm-up
+        times = []
+        for _ in ctx.bar(range(args.repeats), desc="timing", unit="pass"):
+            t0 = time.perf_counter()
+            enc.embed(sentences, None)
+            times.append(time.perf_counter() - t0)
+        best = min(times)
+        metrics = {"sentences_per_s": len(sentences) / best, "tokens_per_s": sum(lengths) / best, "seconds": best,
+                   "real_tokens": sum(lengths), "padded_tokens": padded, "padded_tokens_unsorted": unsorted,
+                   "padded_tokens_fixed": fixed, "padding_saving": 1 - padded / fixed,
+                   "threads": enc.model["threads"], "n": len(sentences)}
+        details = {"hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(), "machine": platform.machine()},
+                   "precision": "as exported (int8 weights in the ONNX graph)", "runtime": enc.model["runtime"],
+                   "batching": f"length-sorted batches of {bs}, each padded to its longest sentence",
+                   "timing": {"repeats": args.repeats, "seconds": times}}
+        return Outcome(metrics=metrics, details=details, inputs={split.spec.path: split.spec.sha256},
+                       model={**enc.model, "head": args.head}, libraries={"numpy": metadata.version("numpy")})
+
     def key_inputs(self, entry: Entry, args: ThroughputArgs, ctx: Context) -> dict:
         return {f.path: f.sha256 for f in data.dataset_files(ctx, args.dataset, args.split)}
+
+    def adapters(self, entry: Entry, args: ThroughputArgs) -> list[str]:
+        return [ONNX_ENCODERS, "scoring.adapters.onnx_encoder"] if getattr(entry.source, "onnx", False) else []
 
     def run(self, entry: Entry, args: ThroughputArgs, ctx: Context) -> Outcome:
         split = data.split_file(ctx, args.dataset, args.split)
         sentences = data.read_labelled_tsv(split.path)[0][: args.max_sentences]
+        if getattr(entry.source, "onnx", False):
+            return self._run_onnx(entry, args, ctx, sentences, split)
         opts = args.options
         if args.architecture is not None:
             tokenizer, model, provenance = random_model(args.architecture, args.head, ctx.seed)
