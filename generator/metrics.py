@@ -20,6 +20,7 @@ class MetricInfo:
     higher_is_better: bool | None
     description: str = ""
     tolerance: str = "exact"
+    interval: tuple[str, str] | None = None  # the metrics that bound it (its 95% interval)
 
 
 class UnknownMetric(ValueError):
@@ -52,7 +53,7 @@ def info(name: str) -> MetricInfo:
         close = difflib.get_close_matches(name, _catalog(), n=3)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise UnknownMetric(f"no check declares a metric {name!r}.{hint}")
-    return MetricInfo(name, m.display, m.unit, m.higher_is_better, m.description, m.tolerance)
+    return MetricInfo(name, m.display, m.unit, m.higher_is_better, m.description, m.tolerance, m.interval)
 
 
 def fmt(value: float | int | None, unit: str) -> str:

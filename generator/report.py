@@ -13,6 +13,7 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
+from generator import metrics as M
 from generator.summarize import Site
 from generator.views import EntryView
 
@@ -31,26 +32,22 @@ def checkout(ref: str, paths: list[str], into: Path) -> None:
 
 
 def _metrics(view: EntryView | None) -> dict[tuple[str, str], tuple[str, str]]:
-    """(result id, metric display) -> (value shown, status) for an entry's current results."""
+    """(result id, metric display) -> (value shown, what follows it: a status's reason, a metric's declared
+    95% interval) for an entry's current results."""
     out = {}
     for r in view.results if view else []:
         if r.stale:
             continue
         if r.status != "ok":
-            out[(r.id, "(status)")] = (r.status, r.reason or "")
+            out[(r.id, "(status)")] = (r.status, f" — {r.reason}" if r.reason else "")
             continue
         for row in r.metrics:
-            out[(r.id, row.display)] = (row.value, "")
+            info = M.info(row.name)
+            low, high = (r.values.get(n) for n in info.interval) if info.interval else (None, None)
+            interval = (f" (95% interval {M.fmt(low, info.unit)}–{M.fmt(high, info.unit)})"
+                        if low is not None and high is not None else "")
+            out[(r.id, row.display)] = (row.value, interval)
     return out
-
-
-def _interval(view: EntryView, result_id: str) -> str:
-    r = next((r for r in view.results if r.id == result_id), None)
-    if r is None or r.status != "ok":
-        return ""
-    low, high = r.values.get("accuracy_ci_low", r.values.get("bits_per_byte_ci_low")), \
-        r.values.get("accuracy_ci_high", r.values.get("bits_per_byte_ci_high"))
-    return f" (95% interval {low:.4g}–{high:.4g})" if low is not None and high is not None else ""
 
 
 def entry_section(entry_id: str, before: EntryView | None, after: EntryView | None, site_before: Site | None,
@@ -66,9 +63,7 @@ def entry_section(entry_id: str, before: EntryView | None, after: EntryView | No
     if changed or gone:
         lines += ["| result | metric | before | after |", "|---|---|---|---|"]
         for (rid, metric), was, now in changed:
-            shown = now[0] + (f" — {now[1]}" if now[1] else "")
-            if metric == "(status)" or metric in ("Accuracy", "Bits per byte"):
-                shown += _interval(after, rid) if metric != "(status)" else ""
+            shown = now[0] + now[1]
             lines.append(f"| {rid} | {metric} | {was[0] if was else '—'} | {shown.replace('|', '/')} |")
         for rid, metric in gone:
             lines.append(f"| {rid} | {metric} | {old[(rid, metric)][0]} | — |")
@@ -114,7 +109,6 @@ def report(changed: list[str], site_before: Site | None, site_after: Site, base:
 def build(base: str, entries_dir: Path, results_dir: Path, changed: list[str], cache_dir: Path | None,
           encoder=None, encoder_name: str | None = None) -> str:
     """The report for ``changed`` entries between git ``base`` and the working tree."""
-    from generator import metrics as M
     from generator.render import build_site
     from scoring.entries import entry_files
     from scoring.validation import load_catalog
