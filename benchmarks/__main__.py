@@ -3,8 +3,15 @@
 Each module runs in its own process (so one module's crash or memory does not touch the others) and
 may return rows from ``main()``; a row is a dict with ``name``, ``ours``, ``baseline``, ``unit``,
 ``ratio`` (ours over baseline, above 1 is better for us), and optionally ``agreement`` (do both sides
-give the same numbers), ``peak_mb_ours``, ``peak_mb_baseline`` and ``note``. The latest figures,
-with the machine they were measured on, go to results/benchmarks.json for the performance page.
+give the same numbers), ``target`` and ``met`` (the issue's target and whether this run meets it),
+``peak_mb_ours``, ``peak_mb_baseline`` and ``note``. Each module interleaves its sides over rounds,
+so a ratio compares runs made side by side.
+
+Disturbance: the CPU time the whole machine spent while a module ran (``/proc/stat``), minus the
+module's own (its process tree's rusage), over the cores and wall time. Above 10% of the machine,
+the module is flagged as disturbed by other work, and its figures should be re-measured. The latest
+figures, with the machine they were measured on, go to results/benchmarks.json for the performance
+page.
 
     python -m benchmarks                 # every module
     python -m benchmarks bpb site        # only bench_bpb and bench_site
@@ -26,7 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "benchmarks.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+DISTURBED = 0.10  # other work's share of the machine above which a module's figures are flagged
 CHILD = """import json, sys
 from importlib import import_module
 rows = import_module("benchmarks." + sys.argv[1]).main([])
@@ -62,10 +70,23 @@ def machine() -> dict:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
+def busy_seconds() -> float | None:
+    """CPU seconds every core of the machine has spent busy since boot (None where /proc/stat is absent)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def run_module(name: str) -> dict:
-    """Run one module in a child process; its rows, time, peak RSS and the last lines it printed."""
+    """Run one module in a child process; its rows, time, peak RSS, the other work on the machine
+    meanwhile, and the last lines it printed."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
+        load_start, busy_start = os.getloadavg()[0], busy_seconds()
         t0 = time.perf_counter()
         # stdout (the module's report) is echoed and kept; stderr (progress bars, warnings) only shown
         proc = subprocess.Popen([sys.executable, "-c", CHILD, name, str(out)], cwd=ROOT, stdout=subprocess.PIPE,
@@ -78,11 +99,20 @@ def run_module(name: str) -> dict:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         rows = json.loads(out.read_text()) if proc.returncode == 0 and out.is_file() else None
+    wall = time.perf_counter() - t0
+    busy_end = busy_seconds()
+    other = None
+    if busy_start is not None and busy_end is not None:
+        own = usage.ru_utime + usage.ru_stime
+        other = max(0.0, (busy_end - busy_start - own) / (wall * (os.cpu_count() or 1)))
     # what stays on screen: the last state of each line (progress bars redraw with \r)
     lines = (line.rsplit("\r", 1)[-1].rstrip() for line in seen.decode("utf-8", "replace").split("\n"))
     printed = [line for line in lines if line]
     return {"module": name, "status": "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})",
-            "seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "seconds": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+            "other_work": None if other is None else round(other, 3),
+            "disturbed": other is not None and other > DISTURBED,
             "rows": rows or [], "output": printed[-25:]}
 
 
@@ -91,7 +121,8 @@ def _num(value) -> str:
 
 
 def summary(results: list[dict]) -> str:
-    head = ["benchmark", "ours", "baseline", "unit", "ratio", "same numbers?", "peak MiB ours/baseline"]
+    head = ["benchmark", "ours", "baseline", "unit", "ratio", "same numbers?", "target", "met?",
+            "peak MiB ours/baseline"]
     table = [head]
     for r in results:
         for row in r["rows"]:
@@ -99,14 +130,22 @@ def summary(results: list[dict]) -> str:
                              if isinstance(row.get(k), (int, float)))
             table.append([row.get("name", r["module"]), _num(row.get("ours")), _num(row.get("baseline")),
                           row.get("unit", ""), f"{row['ratio']:.2f}x" if isinstance(row.get("ratio"), (int, float))
-                          else "", row.get("agreement", ""), peaks])
+                          else "", row.get("agreement", ""), row.get("target", ""),
+                          {True: "yes", False: "NO"}.get(row.get("met"), ""), peaks])
         if not r["rows"]:
-            table.append([f"{r['module']}: {r['status']}, no rows returned (see its output above)", "", "", "", "", "", ""])
+            table.append([f"{r['module']}: {r['status']}, no rows returned (see its output above)"] + [""] * 8)
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    lines += ["", "module             seconds   peak RSS MiB   status"]
-    lines += [f"{r['module']:<18} {r['seconds']:>7.1f}   {r['peak_rss_mb']:>12}   {r['status']}" for r in results]
+    lines += ["", "module             seconds   peak RSS MiB   load start/end   other work   status"]
+    for r in results:
+        other = "n/a" if r["other_work"] is None else f"{r['other_work']:.0%}"
+        flag = "  DISTURBED: re-run on a quiet machine" if r["disturbed"] else ""
+        lines.append(f"{r['module']:<18} {r['seconds']:>7.1f}   {r['peak_rss_mb']:>12}   "
+                     f"{r['load_average'][0]:>6.2f}/{r['load_average'][1]:<6.2f}   {other:>10}   {r['status']}{flag}")
+    rows = [row for r in results for row in r["rows"] if row.get("met") is not None]
+    missed = [row["name"] for row in rows if not row["met"]]
+    lines += ["", f"targets met: {len(rows) - len(missed)} of {len(rows)}" + (f"; missed: {'; '.join(missed)}" if missed else "")]
     return "\n".join(lines)
 
 
@@ -121,8 +160,11 @@ def write(results: list[dict], path: Path, info: dict) -> None:
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for r in results:
         old[r["module"]] = {**r, "measured_at": when, "machine": info}
-    data = {"schema_version": SCHEMA_VERSION, "updated_at": when, "machine": info,
-            "benchmarks": [old[k] for k in sorted(old)]}
+    from benchmarks import scale
+
+    benchmarks = [old[k] for k in sorted(old)]
+    data = {"schema_version": SCHEMA_VERSION, "updated_at": when, "machine": info, "benchmarks": benchmarks,
+            "scale": scale.on_paper(benchmarks)}
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 

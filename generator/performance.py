@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class _Row(BaseModel):
@@ -20,6 +20,8 @@ class _Row(BaseModel):
     peak_mb_ours: float | None = None
     peak_mb_baseline: float | None = None
     note: str | None = None
+    target: str | None = None
+    met: bool | None = None
 
 
 class _Machine(BaseModel):
@@ -42,8 +44,20 @@ class _Module(BaseModel):
     peak_rss_mb: float
     measured_at: str = ""
     machine: _Machine | None = None
+    load_average: list[float] = []
+    other_work: float | None = None
+    disturbed: bool = False
     rows: list[_Row] = []
     output: list[str] = []
+
+
+class _Scale(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    what: str
+    one_machine_s: float
+    ray_s: dict[int, float]
+    dominated_by: str
+    from_: str = Field("", alias="from")
 
 
 class _File(BaseModel):
@@ -52,6 +66,7 @@ class _File(BaseModel):
     updated_at: str
     machine: _Machine
     benchmarks: list[_Module]
+    scale: list[_Scale] = []
 
 
 @dataclass
@@ -65,6 +80,8 @@ class PerfRow:
     agreement: str
     peaks: str
     note: str
+    target: str
+    met: str  # "yes", "no" or "" (no target)
 
 
 @dataclass
@@ -75,7 +92,18 @@ class PerfModule:
     peak_rss_mb: str
     measured_at: str
     load: str
+    other_work: str
+    disturbed: bool
     output: list[str]
+
+
+@dataclass
+class PerfScale:
+    what: str
+    one_machine: str
+    ray: list[tuple[int, str]]  # (workers, time)
+    dominated_by: str
+    source: str
 
 
 @dataclass
@@ -85,6 +113,9 @@ class Performance:
     load: str
     rows: list[PerfRow]
     modules: list[PerfModule]
+    scale: list[PerfScale]
+    targets_met: tuple[int, int]  # (met, with a target)
+    disturbed: list[str]  # modules run while other work took more than a tenth of the machine
 
 
 def _num(value: float | None) -> str:
@@ -96,6 +127,23 @@ def _load(machine: _Machine | None) -> str:
         return "not recorded"
     one, five, fifteen = machine.load_average_at_start
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def duration(seconds: float) -> str:
+    """3.2 h, 41 min, 12 s, 2.5 days: the unit a reader would say."""
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.1f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:,.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds:,.0f} s"
+
+
+def _module_load(b: _Module, machine: _Machine | None) -> str:
+    if len(b.load_average) == 2:
+        return f"{b.load_average[0]:.2f} → {b.load_average[1]:.2f}"
+    return _load(machine)
 
 
 def _machine(m: _Machine) -> list[tuple[str, str]]:
@@ -120,11 +168,19 @@ def load(path: Path) -> Performance | None:
     rows = [PerfRow(module=b.module, name=r.name, ours=_num(r.ours), baseline=_num(r.baseline), unit=r.unit,
                     ratio="—" if r.ratio is None else f"{r.ratio:.2f}×", agreement=r.agreement or "",
                     peaks=" / ".join(_num(v) for v in (r.peak_mb_ours, r.peak_mb_baseline) if v is not None),
-                    note=r.note or "")
+                    note=r.note or "", target=r.target or "", met={True: "yes", False: "no"}.get(r.met, ""))
             for b in data.benchmarks for r in b.rows]
     modules = [PerfModule(module=b.module, status=b.status, seconds=f"{b.seconds:,.1f}",
                           peak_rss_mb=f"{b.peak_rss_mb:,.0f}", measured_at=b.measured_at or data.updated_at,
-                          load=_load(b.machine or data.machine), output=b.output)
+                          load=_module_load(b, b.machine or data.machine),
+                          other_work="not recorded" if b.other_work is None else f"{b.other_work:.0%}",
+                          disturbed=b.disturbed, output=b.output)
                for b in data.benchmarks]
+    scale = [PerfScale(what=x.what, one_machine=duration(x.one_machine_s),
+                       ray=[(n, duration(t)) for n, t in sorted(x.ray_s.items())], dominated_by=x.dominated_by,
+                       source=x.from_) for x in data.scale]
+    with_target = [r for r in rows if r.met]
     return Performance(updated_at=data.updated_at, machine=_machine(data.machine), load=_load(data.machine),
-                       rows=rows, modules=modules)
+                       rows=rows, modules=modules, scale=scale,
+                       targets_met=(sum(r.met == "yes" for r in with_target), len(with_target)),
+                       disturbed=[m.module for m in modules if m.disturbed])

@@ -33,6 +33,21 @@ def classifier_module(name: str) -> str:
     return _split(name)[0]
 
 
+# Modules an adapter runs only under some options, loaded by name so that other units' keys do
+# not carry their versions: (adapter, option, value) -> module.
+OPTIONAL_MODULES = {("huggingface", "quantize", "int8-onnx"): "scoring.adapters.ort"}
+
+
+def classifier_modules(name: str, options: dict) -> list[str]:
+    """The modules a unit running adapter ``name`` with ``options`` runs (their versions join its key)."""
+    extra = [m for (adapter, key, value), m in OPTIONAL_MODULES.items() if adapter == name and options.get(key) == value]
+    return [classifier_module(name), *extra]
+
+
+def optional_module(name: str, option: str, value: str):
+    return importlib.import_module(OPTIONAL_MODULES[(name, option, value)])
+
+
 def classifier_class(name: str):
     """The adapter class registered as ``name`` (imported, not instantiated)."""
     module, cls = _split(name)

@@ -39,13 +39,21 @@ def windows(n: int, window: int, min_context: int) -> Iterator[tuple[int, int, i
 
 
 class CausalLM:
-    """A causal LM with its tokenizer's ``encode`` (no special tokens) and the prefix token id."""
+    """A causal LM with its tokenizer's ``encode`` (no special tokens) and the prefix token id.
 
-    def __init__(self, model, encode: Callable[[str], list[int]], prefix_token_id: int, info: dict | None = None):
+    Speed without moving a number: the output layer runs only on the positions a window scores
+    (``logits_to_keep``), and a document's windows of equal length go through the model together,
+    at most ``batch_tokens`` tokens per forward pass. Each window is still its own sequence with its
+    own positions, so every target sees exactly the context the protocol gives it.
+    """
+
+    def __init__(self, model, encode: Callable[[str], list[int]], prefix_token_id: int, info: dict | None = None,
+                 batch_tokens: int = 2048):
         self.model = model.eval()
         self.encode = encode
         self.prefix_token_id = prefix_token_id
         self.info = info or {}
+        self.batch_tokens = batch_tokens
         self.forward_seconds = 0.0
 
     def loglikelihood(self, text: str, window: int, min_context: int) -> tuple[float, int]:
@@ -57,12 +65,28 @@ class CausalLM:
         total = 0.0
         t0 = time.perf_counter()
         with torch.inference_mode():
-            for start, end, done in windows(n, window, min_context):
-                logits = self.model(ids[start:end].unsqueeze(0)).logits[0, done - start:]
-                logp = torch.log_softmax(logits.float(), dim=-1)
-                total += logp.gather(1, ids[done + 1:end + 1, None]).double().sum().item()
+            for group in _batches(list(windows(n, window, min_context)), self.batch_tokens):
+                keep = max(e - d for _, e, d in group)
+                inputs = torch.stack([ids[s:e] for s, e, _ in group])
+                logits = self.model(inputs, logits_to_keep=keep).logits
+                for row, (_, e, d) in zip(logits, group, strict=True):
+                    logp = torch.log_softmax(row[keep - (e - d):].float(), dim=-1)
+                    total += logp.gather(1, ids[d + 1:e + 1, None]).double().sum().item()
         self.forward_seconds += time.perf_counter() - t0
         return total, n
+
+
+def _batches(spans: list[tuple[int, int, int]], batch_tokens: int) -> Iterator[list[tuple[int, int, int]]]:
+    """Consecutive windows of the same length, at most ``batch_tokens`` tokens per group (one window at least)."""
+    group: list[tuple[int, int, int]] = []
+    for span in spans:
+        length = span[1] - span[0]
+        if group and (length != group[0][1] - group[0][0] or (len(group) + 1) * length > batch_tokens):
+            yield group
+            group = []
+        group.append(span)
+    if group:
+        yield group
 
 
 def _gguf_path(entry: Entry, gguf_file: str | None, models_dir: Path | None = None) -> tuple[Path, dict]:
@@ -116,8 +140,13 @@ def gguf_quantisation(path: Path) -> dict:
     }
 
 
-def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_dir: Path | None = None) -> CausalLM:
-    """The entry's GGUF model, dequantised by transformers to float32 (local files only, no remote code)."""
+def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_dir: Path | None = None,
+         dtype: str = "float32") -> CausalLM:
+    """The entry's GGUF model, dequantised by transformers to float32 (local files only, no remote code).
+
+    ``dtype="bfloat16"`` casts the weights afterwards: a reduced-precision path whose numbers are its
+    own (log-softmax still runs in float32), never mixed with float32 results.
+    """
     from scoring.adapters import hf
 
     path, provenance = _gguf_path(entry, gguf_file, models_dir)
@@ -136,6 +165,10 @@ def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_d
     t0 = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(path.parent, **safe)
     model = AutoModelForCausalLM.from_pretrained(path.parent, **safe)
+    if dtype != "float32":
+        import torch
+
+        model = model.to(getattr(torch, dtype))
     prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
     info = {
         **provenance,
@@ -143,7 +176,7 @@ def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_d
         "sha256": data.sha256_file(path),
         "bytes": size,
         "quantisation": gguf_quantisation(path),
-        "loaded_as": f"{model.dtype} (GGUF tensors dequantised by transformers)".replace("torch.", ""),
+        "loaded_as": f"{model.dtype} (GGUF tensors dequantised by transformers{'' if dtype == 'float32' else ', then cast'})".replace("torch.", ""),
         "parameters": hf.parameter_count(model),
         "prefix_token": {"id": prefix, "text": tokenizer.convert_ids_to_tokens(prefix)},
         "load_seconds": round(time.perf_counter() - t0, 1),

@@ -15,14 +15,18 @@ from scoring.adapters import hf
 
 VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
 
+PRECISION = {"none": "fp32", "int8": "int8 dynamic (Linear layers, PyTorch)",
+             "int8-onnx": "int8 dynamic (ONNX Runtime, per-channel weights)"}
 LABEL_NAMES = {"positive": "positive", "pos": "positive", "negative": "negative", "neg": "negative"}
 
 
 class ClassifierOptions(hf.HFOptions):
     labels: dict[str, Literal["negative", "positive"]] | None = Field(
         None, description="model label name -> dataset label, overriding the mapping by name")
-    quantize: Literal["none", "int8"] = Field(
-        "none", description="int8: dynamic int8 quantisation of Linear layers, compared with fp32")
+    quantize: Literal["none", "int8", "int8-onnx"] = Field(
+        "none", description="int8: PyTorch dynamic int8 quantisation of Linear layers; int8-onnx: the model "
+                            "exported to ONNX, run by ONNX Runtime with dynamic int8 (per-channel weights); "
+                            "both compared with fp32")
 
 
 def label_indices(id2label: dict, override: dict[str, str] | None = None) -> dict[str, int]:
@@ -68,12 +72,26 @@ class HFClassifier:
         located = hf.locate(entry, self.options, getattr(ctx, "models_dir", None))
         self.tokenizer, self.fp32 = hf.load(located.path, "classifier")
         self.indices = label_indices(self.fp32.config.id2label, self.options.labels)
-        self.int8 = hf.quantize_int8(self.fp32) if self.options.quantize == "int8" else None
+        self.int8 = self._int8(self.options.quantize)
         self.model = {**located.provenance, "labels": {k: self.fp32.config.id2label[v] for k, v in self.indices.items()},
-                      "precision": "int8 dynamic (Linear layers)" if self.int8 is not None else "fp32",
-                      "parameters": hf.parameter_count(self.fp32)}
+                      "precision": PRECISION[self.options.quantize], "parameters": hf.parameter_count(self.fp32)}
         self.libraries = hf.libraries()
+        if self.options.quantize == "int8-onnx":
+            self.libraries.update(self._ort().libraries())
         self._fp32_scores: list[float] | None = None
+
+    def _int8(self, quantize: str):
+        if quantize == "int8":
+            return hf.quantize_int8(self.fp32)
+        if quantize == "int8-onnx":
+            return self._ort().int8_classifier(self.fp32, self.tokenizer, hf.use_all_cores())
+        return None
+
+    @staticmethod
+    def _ort():
+        from scoring import adapters
+
+        return adapters.optional_module("huggingface", "quantize", "int8-onnx")
 
     def _probabilities(self, model, tokenized, ctx, desc: str) -> list[float]:
         bar = (lambda it: ctx.bar(it, desc=desc, unit="batch")) if ctx is not None else None

@@ -125,7 +125,7 @@ class ClassificationAccuracy(Check):
     }
 
     def adapters(self, entry: Entry, args: ClassificationArgs) -> list[str]:
-        return [adapters.classifier_module(args.classifier)]
+        return adapters.classifier_modules(args.classifier, args.options)
 
     def derive(self, records: list[dict], result) -> Derived:
         return Derived(derive_metrics(records, result.config.get("threshold"), result.provenance.seed))

@@ -17,8 +17,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring import data
-from scoring.adapters import hf
-from scoring.check import Args, Check, Context, Derived, Metric, Outcome, Unavailable
+from scoring.adapters import hf, ort
+from scoring.check import Args, Check, Context, Derived, Metric, Outcome
 from scoring.checks.throughput import Architecture, random_model
 from scoring.entries import Entry
 from scoring.metrics import N
@@ -59,7 +59,7 @@ def _softmax_positive(logits: np.ndarray) -> np.ndarray:
 @register
 class OnnxParity(Check):
     name = "onnx-parity"
-    version = "1"
+    version = "2"  # 2: the PyTorch side no longer runs with dropout on after the export
     Args = OnnxParityArgs
     Record = Record
     record_id = ("i",)
@@ -79,42 +79,20 @@ class OnnxParity(Check):
         return Derived(derive_parity(records))
 
     def run(self, entry: Entry, args: OnnxParityArgs, ctx: Context) -> Outcome:
-        try:
-            import onnxruntime as ort
-            import torch
-        except ImportError as err:
-            raise Unavailable(f"needs onnxruntime and torch ({err}); pip install onnxruntime==1.32.0") from None
+        ort.require()
+        import torch
+
         split = data.split_file(ctx, args.dataset, args.split)
         sentences = data.read_labelled_tsv(split.path)[0]
         tokenizer, model, provenance = random_model(args.architecture, "classifier", ctx.seed)
-
-        class Logits(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids, attention_mask):
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
         tokenized = hf.tokenize(tokenizer, sentences, args.max_length)
         batches = hf.length_sorted_batches(tokenized.lengths, args.batch_size)
         with tempfile.TemporaryDirectory(prefix="onnx-parity-") as tmp:
             path = Path(tmp) / "model.onnx"
             sample = tokenizer.pad([tokenized.features[i] for i in batches[0]], return_tensors="pt")
-            names = ["input_ids", "attention_mask", "logits"]
-            try:
-                torch.onnx.export(Logits(model), (sample["input_ids"], sample["attention_mask"]), str(path),
-                                  input_names=names[:2], output_names=names[2:], opset_version=args.opset,
-                                  dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                                                "attention_mask": {0: "batch", 1: "sequence"},
-                                                "logits": {0: "batch"}}, dynamo=False)
-            except Exception as err:  # the exporter's own message says what it cannot convert
-                if "onnx is not installed" in str(err):
-                    raise Unavailable("torch's ONNX exporter needs the onnx package (pip install onnx==1.23.2)") from None
-                raise
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = hf.use_all_cores()
-            session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+            ort.export_logits(model, sample, path, args.opset)
+            session = ort.session(path, hf.use_all_cores())
             p_torch, p_onnx = [0.0] * len(sentences), [0.0] * len(sentences)
             with torch.inference_mode():
                 for batch in ctx.bar(batches, desc="onnx parity", unit="batch"):
@@ -135,14 +113,6 @@ class OnnxParity(Check):
             examples=records,
             inputs={split.spec.path: split.spec.sha256},
             model={**entry.source.pins(), **provenance},
-            libraries={"torch": metadata.version("torch"), "onnxruntime": metadata.version("onnxruntime"),
-                       **({"onnx": metadata.version("onnx")} if _has("onnx") else {})},
+            libraries={"torch": metadata.version("torch"), **ort.libraries()},
         )
 
-
-def _has(name: str) -> bool:
-    try:
-        metadata.version(name)
-        return True
-    except metadata.PackageNotFoundError:
-        return False

@@ -105,6 +105,17 @@ def test_windowed_loglikelihood_equals_per_token_direct_sum(tiny_lm, window, min
     assert ll != pytest.approx(full, rel=1e-9)  # shorter contexts really change the answer
 
 
+@pytest.mark.parametrize("window,min_context", [(8, 1), (8, 5)])
+def test_batched_windows_give_the_one_window_at_a_time_answer(tiny_lm, window, min_context):
+    text = "batching windows of one document must not move its log-likelihood " * 3
+    one = CausalLM(tiny_lm.model, byte_ids, PREFIX, batch_tokens=1)  # every window on its own
+    many = CausalLM(tiny_lm.model, byte_ids, PREFIX, batch_tokens=window * 64)
+    assert len(list(windows(len(byte_ids(text)), window, min_context))) > 3
+    a, b = one.loglikelihood(text, window, min_context), many.loglikelihood(text, window, min_context)
+    assert a[1] == b[1]
+    assert a[0] == pytest.approx(b[0], rel=1e-6)
+
+
 def test_aggregate_is_minus_sum_ll_over_sum_bytes_ln2():
     docs = [{"ll": -100.0, "bytes": 50, "tokens": 20}, {"ll": -10.0, "bytes": 30, "tokens": 10},
             {"ll": -400.0, "bytes": 120, "tokens": 60}]

@@ -12,7 +12,7 @@ import torch
 from conftest import model_entry, write_model_yaml
 from tiny_hf import WORDS, build_tiny
 
-from scoring.adapters import hf
+from scoring.adapters import hf, ort
 from scoring.adapters.hf_classifier import HFClassifier, label_indices
 from scoring.check import Unavailable
 from scoring.entries import Entry
@@ -159,6 +159,19 @@ def test_int8_variant_reports_agreement(tiny_model):
     assert extra["agreement_with_fp32"] == pytest.approx(same)
     assert 0 < extra["max_prob_diff_vs_fp32"] < 0.5  # quantisation changes the numbers, not the model
     assert clf.model["precision"].startswith("int8")
+
+
+def test_int8_onnx_variant_runs_in_onnx_runtime_and_stays_close(tiny_model):
+    clf = HFClassifier(entry({"type": "local", "path": str(tiny_model)}), {"quantize": "int8-onnx"}, None)
+    assert isinstance(clf.int8, ort.Logits)
+    assert not any(m.training for m in clf.fp32.modules())  # exporting must not switch dropout on
+    assert [i.name for i in clf.int8.session.get_inputs()] == list(ort.INPUTS)
+    int8 = clf.scores(SENTENCES, None)
+    assert len(int8) == len(SENTENCES) and all(0 <= p <= 1 for p in int8)
+    gap = max(abs(a - b) for a, b in zip(int8, clf._fp32_scores, strict=True))
+    assert 0 < gap < 0.5  # int8 moves the numbers a little, it is still the same model
+    assert clf.model["precision"] == "int8 dynamic (ONNX Runtime, per-channel weights)"
+    assert set(clf.libraries) >= {"onnxruntime", "onnx", "torch"}
 
 
 def _hf_entries(project: Path, model_dir: Path) -> None:
