@@ -9,12 +9,13 @@ every number that derives from its per-example records must equal what those rec
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
-from pydantic import ValidationError
+import orjson
+from pydantic import TypeAdapter, ValidationError
 
 from scoring import registry, results
 from scoring.check import Check, Context, Metric
@@ -243,6 +244,11 @@ def _provenance_rules(result: results.Result, entry: Entry, check: Check, args, 
                 problem(f"provenance.model.{k} is {model.get(k)!r}, but the entry pins {want!r}")
 
 
+@cache
+def _record_list(record: type) -> TypeAdapter:
+    return TypeAdapter(list[record])
+
+
 def _records(result: results.Result, path: Path, check: Check, problem: _File) -> list[dict] | None:
     """The per-example records, checked against the hash and count the result records."""
     if check.Record is None:
@@ -264,20 +270,34 @@ def _records(result: results.Result, path: Path, check: Check, problem: _File) -
     if actual != ev.sha256:
         problem(f"per-example file {ev.file} has sha256 {actual}, but the result records {ev.sha256}")
         return None
-    records, seen = [], set()
-    for n, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+    lines = raw.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    records = []
+    for n, line in enumerate(lines, start=1):
         try:
-            record = json.loads(line, parse_constant=results._no_constant)
-            check.Record.model_validate(record)
-        except (ValueError, ValidationError) as err:
+            record = orjson.loads(line)  # NaN and Infinity are not JSON: refused
+        except orjson.JSONDecodeError as err:
             problem(f"{ev.file} line {n}: not a valid record ({str(err).splitlines()[0][:120]})")
             return None
+        if type(record) is not dict:
+            problem(f"{ev.file} line {n}: not a valid record (a JSON {type(record).__name__}, not an object)")
+            return None
+        records.append(record)
+    try:
+        _record_list(check.Record).validate_python(records)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"][1:]) or "(record)"
+        problem(f"{ev.file} line {first['loc'][0] + 1}: not a valid record ({where}: {first['msg'][:120]})")
+        return None
+    seen = set()
+    for n, record in enumerate(records, start=1):
         rid = tuple(record.get(k) for k in check.record_id)
         if rid in seen:
             problem(f"{ev.file} line {n}: a second record for {dict(zip(check.record_id, rid, strict=True))}")
             return None
         seen.add(rid)
-        records.append(record)
     if len(records) != ev.records:
         problem(f"{ev.file} holds {len(records)} records, but the result records {ev.records}")
         return None
