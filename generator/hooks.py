@@ -23,11 +23,12 @@ ATTRIBUTES = {
     "details": {"open"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# built once: nh3.clean would rebuild the same rules for every page
+_CLEANER = nh3.Cleaner(tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None, strip_comments=True)
 
 
 def sanitise(html: str) -> str:
-    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None,
-                     strip_comments=True)
+    return _CLEANER.clean(html)
 
 
 def on_page_content(html: str, page, config, files) -> str:

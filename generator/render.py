@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import export, interop, performance, site_schema, verification
+from generator import export, interop, output, performance, site_schema, verification
 from generator import metrics as M
 from generator.match import Encoder, entry_texts, entry_vectors
 from generator.rank import RankSpecError, display, explain
@@ -192,11 +191,20 @@ def build_site(catalog: dict[str, Entry], results_dir: Path, schema: dict, *, ca
         raise SystemExit(f"generator/schema.yaml: {err}") from err
 
 
+@dataclass(frozen=True)
+class Generated:
+    pages: int  # Markdown pages in out
+    written: list[str]  # files written because they are new or their bytes changed
+    removed: list[str]  # files removed because they are no longer produced
+
+
 def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: Path | None = None, *,
              cache_dir: Path | None = DEFAULT_CACHE, encoder: Encoder | None = None, encoder_name: str | None = None,
-             schema: dict | None = None, stale: dict[tuple[str, str], str] | None = None) -> int:
-    """Wipe ``out`` and write every page, chart and download. Returns the number of pages written.
+             schema: dict | None = None, stale: dict[tuple[str, str], str] | None = None) -> Generated:
+    """Render every page, chart and download, and make ``out`` hold exactly those files.
 
+    Only files whose bytes change are written (the others keep their modification time) and files no
+    longer produced are removed: the result is the same as generating into an empty directory.
     ``encoder``/``encoder_name`` replace the MiniLM encoder (tests); ``schema`` replaces schema.yaml's
     site sections (the benchmark). Metric display metadata always comes from schema.yaml.
     """
@@ -214,19 +222,13 @@ def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: 
     charts = [c for b in site.leaderboards for c in b.charts] + [c for e in site.entries for c in e.charts]
     for chart in charts:
         files[f"charts/{chart.id}.svg"] = chart.svg
-    if out.exists():
-        shutil.rmtree(out)
-    for rel, text in files.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    data = {rel: text.encode("utf-8") for rel, text in files.items()}
     for view in site.entries:  # the evidence behind every number, linked from the pages that show it
         for r in view.results:
             for rel in filter(None, (r.evidence, r.examples)):
-                source = results_dir / Path(rel).relative_to("evidence")
-                (out / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, out / rel)
+                data[rel] = (results_dir / Path(rel).relative_to("evidence")).read_bytes()
     if docs_dir is not None:
         for page in sorted(docs_dir.glob("*.md")):
-            shutil.copyfile(page, out / page.name)
-    return sum(rel.endswith(".md") for rel in files)
+            data[page.name] = page.read_bytes()
+    synced = output.sync(out, data)
+    return Generated(sum(rel.endswith(".md") for rel in data), synced.written, synced.removed)

@@ -22,9 +22,10 @@ def cmd_generate(args) -> int:
     report = _verified(catalog, args)
     if report is None:
         return 1
-    pages = generate(catalog, args.results, args.out, docs_dir=Path(args.docs), cache_dir=Path(args.cache_dir),
-                     stale=report.stale)
-    print(f"wrote {pages} page(s) to {args.out}")
+    done = generate(catalog, args.results, args.out, docs_dir=Path(args.docs), cache_dir=Path(args.cache_dir),
+                    stale=report.stale)
+    print(f"{done.pages} page(s) in {args.out}: {len(done.written)} file(s) written, {len(done.removed)} removed, "
+          "the others unchanged")
     return 0
 
 
