@@ -32,16 +32,17 @@ def fixture_schema() -> dict:
     return site
 
 
-def render_fixture(out: Path, docs: Path | None = None) -> int:
-    entries = FIXTURE / "entries"
+def render_fixture(out: Path, docs: Path | None = None, project: Path = FIXTURE):
+    """Generate ``project`` (entries/ and results/, the fixture's by default) into ``out``."""
+    entries = project / "entries"
     catalog, problems = load_catalog(entry_files(entries), entries)
     assert not problems, problems
-    return generate(catalog, FIXTURE / "results", out, docs, cache_dir=None, encoder=E.hashing,
+    return generate(catalog, project / "results", out, docs, cache_dir=None, encoder=E.hashing,
                     encoder_name=E.HASHING_ID, schema=fixture_schema())
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def tree_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_templates_match_golden_files(tmp_path):
@@ -51,7 +52,7 @@ def test_templates_match_golden_files(tmp_path):
         shutil.rmtree(EXPECTED, ignore_errors=True)
         shutil.copytree(out, EXPECTED)
         pytest.skip("golden files regenerated; review the diff")
-    got, want = _files(out), _files(EXPECTED)
+    got, want = tree_files(out), tree_files(EXPECTED)
     assert sorted(got) == sorted(want), "pages added or removed: regenerate with UNFRAGILE_UPDATE_GOLDEN=1"
     changed = [name for name in got if got[name] != want[name]]
     assert not changed, f"differs from tests/fixtures/golden/expected: {changed} (UNFRAGILE_UPDATE_GOLDEN=1 regenerates)"
@@ -60,7 +61,7 @@ def test_templates_match_golden_files(tmp_path):
 def test_output_is_deterministic(tmp_path):
     render_fixture(tmp_path / "one")
     render_fixture(tmp_path / "two")
-    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    assert tree_files(tmp_path / "one") == tree_files(tmp_path / "two")
 
 
 def test_fixture_site_builds_strict_with_pagination(tmp_path):

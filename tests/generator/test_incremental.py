@@ -11,27 +11,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_generator_golden import FIXTURE, fixture_schema
+from test_generator_golden import FIXTURE, render_fixture, tree_files
 
-from generator import match as E
 from generator.output import sync
-from generator.render import generate
-from scoring.entries import entry_files
-from scoring.validation import load_catalog
 
 OLD = 1_000_000_000  # a modification time no write today leaves
 
 
 def _generate(project: Path, out: Path):
-    entries = project / "entries"
-    catalog, problems = load_catalog(entry_files(entries), entries)
-    assert not problems, problems
-    return generate(catalog, project / "results", out, None, cache_dir=None, encoder=E.hashing,
-                    encoder_name=E.HASHING_ID, schema=fixture_schema())
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return render_fixture(out, project=project)
 
 
 @pytest.fixture
@@ -44,15 +32,15 @@ def _regenerate(project: Path, tmp_path: Path, change) -> tuple[dict, dict, obje
     """Generate, age every file, apply ``change``, regenerate; (before, after, what the second run did)."""
     out = tmp_path / "out"
     _generate(project, out)
-    before = _files(out)
+    before = tree_files(out)
     for rel in before:
         os.utime(out / rel, (OLD, OLD))
     change(project)
     done = _generate(project, out)
-    after = _files(out)
+    after = tree_files(out)
     fresh = tmp_path / "fresh"
     _generate(project, fresh)
-    assert after == _files(fresh), "regenerating in place differs from generating into an empty directory"
+    assert after == tree_files(fresh), "regenerating in place differs from generating into an empty directory"
     differs = {rel for rel in after if before.get(rel) != after[rel]}
     assert set(done.written) == differs, "written files must be exactly those whose bytes changed"
     assert set(done.removed) == set(before) - set(after)
@@ -113,7 +101,7 @@ def test_sync_replaces_symlinks_and_files_in_the_way_and_clears_leftovers(tmp_pa
     (out / "old" / "deep").mkdir(parents=True)
     (out / "old" / "deep" / "x.md").write_text("left over\n")
     done = sync(out, {"a/page.md": b"new\n", "b/c.md": b"c\n"})
-    assert _files(out) == {"a/page.md": b"new\n", "b/c.md": b"c\n"}
+    assert tree_files(out) == {"a/page.md": b"new\n", "b/c.md": b"c\n"}
     assert not (out / "a" / "page.md").is_symlink() and elsewhere.read_text() == "outside\n"
     assert not (out / "old").exists()
     assert done.written == ["a/page.md", "b/c.md"] and done.removed == ["b", "old/deep/x.md"]
