@@ -57,7 +57,9 @@ def test_page_shows_figures_machine_and_load(tmp_path):
     assert "| bench\\_corpus | ok (disturbed) | 50.1 | 321 | 2026-01-02T03:04:05+00:00 | 0.20 → 0.40 | 31% |" in page
     assert "Measured while other work ran" in page and "while bench\\_corpus" in page
     assert "## Scale on paper" in page
-    assert "| Pile composition pass | 30.0 h | 4.0 h | 90 min | zstd | bench\\_corpus |" in page
+    assert ("| Work | One machine | 4 workers | 16 workers |\n|---|---:|---:|---:|\n"
+            "| Pile composition pass | 30.0 h | 4.0 h | 90 min |\n") in page
+    assert "- **Pile composition pass**: zstd. From bench\\_corpus." in page
     assert "    - \\- done" in page  # module output, escaped
     assert "No benchmark has been run" not in page
 
