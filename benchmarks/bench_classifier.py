@@ -183,15 +183,18 @@ def rows_for(model: str, trained: bool, best: dict, n: int, origin: str) -> list
         print(f"{model}: {side:<24}: {n / t:8.1f} sentences/s  ratio {ratio:5.2f}x  "
               f"same prediction as the pipeline: {same:.2%}  largest probability gap {gap:.2e}")
         flipped = [b for a, b in zip(probs, base, strict=True) if (a >= 0.5) != (b >= 0.5)]
+        flips = ""
         if flipped:
-            near = sum(abs(b - 0.5) <= max(abs(f - 0.5) for f in flipped) for b in base)
-            print(f"  {len(flipped)} flipped; the pipeline scored each within {max(abs(f - 0.5) for f in flipped):.3f} "
-                  f"of 0.5 ({near} of {n} sentences lie that close to the boundary)")
+            margin = max(abs(f - 0.5) for f in flipped)
+            near = sum(abs(b - 0.5) <= margin for b in base)
+            flips = (f"; {len(flipped)} flipped, each scored within {margin:.3f} of 0.5 by the pipeline "
+                     f"({near} of {n} sentences lie that close)")
+            print(f"  {flips[2:]}")
         row = {"id": f"classifier-{'trained' if trained else 'distilbert'}-{SIDES[side].replace('none', 'fp32')}",
                "load_seconds": round(load_seconds, 2), "name": f"classifier {model}, {side} batched vs pipeline one at a time", "ours": n / t,
                "baseline": n / t_pipe, "unit": "sentences/s", "ratio": ratio,
                "agreement": f"{same:.2%} same predictions; largest probability gap {gap:.1e}",
-               "note": f"{n} sentences from {origin.split(' (')[0]}" + ("" if trained else ", random weights")}
+               "note": f"{n} sentences from {origin.split(' (')[0]}" + ("" if trained else ", random weights") + flips}
         if trained and side in TARGETS:
             speed, agree = TARGETS[side]
             row["target"] = f">= {speed:g}x at {'identical predictions' if agree == 1 else f'>= {agree:.1%} agreement'}"
