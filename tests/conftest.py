@@ -145,6 +145,22 @@ source:
 {checks}""")
 
 
+MISSING_WEIGHTS = "  type: huggingface\n  repo: someone/missing-model\n  revision: 0123456789abcdef0123456789abcdef01234567"
+
+
+def score_architecture(project: Path, project_args: list[str], checks: str, result_id: str) -> dict:
+    """Score ``checks`` on an entry whose weights cannot be fetched (an architecture-only run); its result."""
+    import json
+
+    from unfragile.cli import main
+
+    write_model_yaml(project, "tiny-arch", MISSING_WEIGHTS, checks, "fine-tune")
+    assert main(["score", *project_args, "--only", "tiny-arch"]) == 0
+    result = json.loads((project / "results" / "tiny-arch" / f"{result_id}.json").read_text())
+    assert result["status"] == "ok", result["reason"]
+    return result
+
+
 @pytest.fixture
 def server():
     """A local HTTP server on 127.0.0.1 (tests/fixtures/local_http.py) and its URL."""

@@ -38,10 +38,14 @@ def classifier_module(name: str) -> str:
 OPTIONAL_MODULES = {("huggingface", "quantize", "int8-onnx"): "scoring.adapters.ort"}
 
 
+def optional_modules(name: str, options: dict) -> list[str]:
+    """The modules adapter ``name`` runs only because of ``options`` (their versions join the unit's key)."""
+    return [m for (adapter, key, value), m in OPTIONAL_MODULES.items() if adapter == name and options.get(key) == value]
+
+
 def classifier_modules(name: str, options: dict) -> list[str]:
     """The modules a unit running adapter ``name`` with ``options`` runs (their versions join its key)."""
-    extra = [m for (adapter, key, value), m in OPTIONAL_MODULES.items() if adapter == name and options.get(key) == value]
-    return [classifier_module(name), *extra]
+    return [classifier_module(name), *optional_modules(name, options)]
 
 
 def optional_module(name: str, option: str, value: str):

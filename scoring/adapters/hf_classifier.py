@@ -48,6 +48,26 @@ def label_indices(id2label: dict, override: dict[str, str] | None = None) -> dic
     return {k: v[0] for k, v in found.items()}
 
 
+def _ort():
+    from scoring import adapters
+
+    return adapters.optional_module("huggingface", "quantize", "int8-onnx")
+
+
+def quantized(model, tokenizer, quantize: str):
+    """The int8 copy of a classifier that ``quantize`` asks for (None for "none"); ``model`` is left as is."""
+    if quantize == "int8":
+        return hf.quantize_int8(model)
+    if quantize == "int8-onnx":
+        return _ort().int8_classifier(model, tokenizer, hf.use_all_cores())
+    return None
+
+
+def quantized_libraries(quantize: str) -> dict[str, str]:
+    """Libraries the int8 copy adds to the ones every Hugging Face run records."""
+    return _ort().libraries() if quantize == "int8-onnx" else {}
+
+
 def positive_probabilities(model, tokenizer, tokenized: hf.Tokenized, indices: dict[str, int], batch_size: int,
                            bar=None) -> list[float]:
     """Softmax over the negative and positive logits, in fp32, one value per sentence."""
@@ -72,26 +92,12 @@ class HFClassifier:
         located = hf.locate(entry, self.options, getattr(ctx, "models_dir", None))
         self.tokenizer, self.fp32 = hf.load(located.path, "classifier")
         self.indices = label_indices(self.fp32.config.id2label, self.options.labels)
-        self.int8 = self._int8(self.options.quantize)
+        self.int8 = quantized(self.fp32, self.tokenizer, self.options.quantize)
         self.model = {**located.provenance, "labels": {k: self.fp32.config.id2label[v] for k, v in self.indices.items()},
                       "precision": PRECISION[self.options.quantize], "parameters": hf.parameter_count(self.fp32)}
         self.libraries = hf.libraries()
-        if self.options.quantize == "int8-onnx":
-            self.libraries.update(self._ort().libraries())
+        self.libraries.update(quantized_libraries(self.options.quantize))
         self._fp32_scores: list[float] | None = None
-
-    def _int8(self, quantize: str):
-        if quantize == "int8":
-            return hf.quantize_int8(self.fp32)
-        if quantize == "int8-onnx":
-            return self._ort().int8_classifier(self.fp32, self.tokenizer, hf.use_all_cores())
-        return None
-
-    @staticmethod
-    def _ort():
-        from scoring import adapters
-
-        return adapters.optional_module("huggingface", "quantize", "int8-onnx")
 
     def _probabilities(self, model, tokenized, ctx, desc: str) -> list[float]:
         bar = (lambda it: ctx.bar(it, desc=desc, unit="batch")) if ctx is not None else None

@@ -43,7 +43,7 @@ class ClassifierThroughput(Check):
     }
 
     def adapters(self, entry: Entry, args: ClassifierThroughputArgs) -> list[str]:
-        return [adapters.classifier_module(args.classifier)]
+        return adapters.classifier_modules(args.classifier, args.options)
 
     def key_inputs(self, entry: Entry, args: ClassifierThroughputArgs, ctx: Context) -> dict:
         splits = [args.split] + ([args.train_split] if args.train_split else [])

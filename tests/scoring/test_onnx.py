@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import write_model_yaml
+from conftest import score_architecture, write_model_yaml
 
 from scoring import wheels
 from scoring.adapters.onnx_encoder import OnnxEncoder, mean_pool
@@ -122,11 +122,7 @@ def test_onnx_parity_of_an_architecture(tiny_project, project_args):
         config: {model_type: distilbert, vocab_size: 30522, n_layers: 1, n_heads: 2, dim: 16, hidden_dim: 32,
                  max_position_embeddings: 128, num_labels: 2}
 """
-    write_model_yaml(tiny_project, "tiny-arch", "  type: huggingface\n  repo: someone/missing-model\n"
-                     "  revision: 0123456789abcdef0123456789abcdef01234567", checks, "fine-tune")
-    assert main(["score", *project_args, "--only", "tiny-arch"]) == 0
-    r = json.loads((tiny_project / "results" / "tiny-arch" / "onnx-parity-architecture.json").read_text())
-    assert r["status"] == "ok", r["reason"]
+    r = score_architecture(tiny_project, project_args, checks, "onnx-parity-architecture")
     m = r["metrics"]
     assert m["n"] == 10 and 0 <= m["mean_prob_diff"] <= m["max_prob_diff"] <= 1 and 0 <= m["prediction_agreement"] <= 1
     assert r["provenance"]["model"]["weights"] == "random (architecture only)"
