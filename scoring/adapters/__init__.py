@@ -35,7 +35,12 @@ def classifier_module(name: str) -> str:
 
 # Modules an adapter runs only under some options, loaded by name so that other units' keys do
 # not carry their versions: (adapter, option, value) -> module.
-OPTIONAL_MODULES = {("huggingface", "quantize", "int8-onnx"): "scoring.adapters.ort"}
+OPTIONAL_MODULES = {("huggingface", "quantize", "int8-onnx"): "scoring.adapters.ort_int8"}
+
+
+# Modules an adapter always runs, loaded by name: units of other checks that import the adapter's module
+# for its options or constants do not run them, so their keys do not carry their versions.
+ALWAYS_MODULES = {"huggingface": ("scoring.adapters.first_token",)}
 
 
 def optional_modules(name: str, options: dict) -> list[str]:
@@ -45,11 +50,18 @@ def optional_modules(name: str, options: dict) -> list[str]:
 
 def classifier_modules(name: str, options: dict) -> list[str]:
     """The modules a unit running adapter ``name`` with ``options`` runs (their versions join its key)."""
-    return [classifier_module(name), *optional_modules(name, options)]
+    return [classifier_module(name), *ALWAYS_MODULES.get(name, ()), *optional_modules(name, options)]
 
 
 def optional_module(name: str, option: str, value: str):
     return importlib.import_module(OPTIONAL_MODULES[(name, option, value)])
+
+
+def always_module(name: str, module: str):
+    """Module ``module`` that adapter ``name`` always runs (listed in ALWAYS_MODULES)."""
+    if module not in ALWAYS_MODULES.get(name, ()):
+        raise LookupError(f"{module} is not listed in ALWAYS_MODULES for adapter {name!r}")
+    return importlib.import_module(module)
 
 
 def classifier_class(name: str):

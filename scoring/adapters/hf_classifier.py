@@ -11,12 +11,13 @@ from typing import Literal
 
 from pydantic import Field
 
+from scoring import adapters
 from scoring.adapters import hf
 
 VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
 
 PRECISION = {"none": "fp32", "int8": "int8 dynamic (Linear layers, PyTorch)",
-             "int8-onnx": "int8 dynamic (ONNX Runtime, per-channel weights)"}
+             "int8-onnx": "int8 dynamic (ONNX Runtime; activations per token, weights per output channel)"}
 LABEL_NAMES = {"positive": "positive", "pos": "positive", "negative": "negative", "neg": "negative"}
 
 
@@ -49,8 +50,6 @@ def label_indices(id2label: dict, override: dict[str, str] | None = None) -> dic
 
 
 def _ort():
-    from scoring import adapters
-
     return adapters.optional_module("huggingface", "quantize", "int8-onnx")
 
 
@@ -91,10 +90,12 @@ class HFClassifier:
         self.options = ClassifierOptions.model_validate(options)
         located = hf.locate(entry, self.options, getattr(ctx, "models_dir", None))
         self.tokenizer, self.fp32 = hf.load(located.path, "classifier")
+        pruned = adapters.always_module("huggingface", "scoring.adapters.first_token").apply(self.fp32)
         self.indices = label_indices(self.fp32.config.id2label, self.options.labels)
         self.int8 = quantized(self.fp32, self.tokenizer, self.options.quantize)
         self.model = {**located.provenance, "labels": {k: self.fp32.config.id2label[v] for k, v in self.indices.items()},
-                      "precision": PRECISION[self.options.quantize], "parameters": hf.parameter_count(self.fp32)}
+                      "precision": PRECISION[self.options.quantize], "parameters": hf.parameter_count(self.fp32),
+                      **({"last_layer": "computed for the first token only (the one the head reads)"} if pruned else {})}
         self.libraries = hf.libraries()
         self.libraries.update(quantized_libraries(self.options.quantize))
         self._fp32_scores: list[float] | None = None

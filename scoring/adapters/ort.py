@@ -1,8 +1,8 @@
-"""ONNX Runtime for PyTorch models: export a classifier's logits, quantise to int8, open a session.
+"""ONNX Runtime for PyTorch models: export a classifier's logits, open a session, call it like the model.
 
-Export is torch's TorchScript exporter with batch and sequence axes left dynamic; int8 is ONNX
-Runtime's dynamic quantisation (int8 weights per output channel, activations quantised per batch
-at run time), which uses the CPU's VNNI/AMX integer instructions where present.
+Export is torch's TorchScript exporter with batch and sequence axes left dynamic. Sessions do not
+spin their threads between calls: the caller tokenises and pads between batches, and a spinning
+pool would take a core from it. int8 lives in scoring/adapters/ort_int8.py.
 """
 
 from __future__ import annotations
@@ -51,12 +51,6 @@ def export_logits(model, sample: dict, path: Path, opset: int = 17) -> None:
                           dynamic_axes=dynamic, dynamo=False)
 
 
-def quantize_int8(source: Path, target: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
-
-
 def session(path: Path, threads: int):
     import onnxruntime as ort
 
@@ -64,6 +58,7 @@ def session(path: Path, threads: int):
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see the module docstring
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
@@ -84,16 +79,3 @@ class Logits:
 
         feed = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
         return SimpleNamespace(logits=torch.from_numpy(self.session.run(None, feed)[0]))
-
-
-def int8_classifier(model, tokenizer, threads: int) -> Logits:
-    """``model`` exported to ONNX and dynamically quantised to int8, ready to run (the files are not kept)."""
-    import tempfile
-
-    require()
-    sample = tokenizer(["a short sentence", "a somewhat longer second sentence"], padding=True, return_tensors="pt")
-    with tempfile.TemporaryDirectory(prefix="int8-onnx-") as tmp:
-        fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
-        export_logits(model, sample, fp32)
-        quantize_int8(fp32, int8)
-        return Logits(session(int8, threads))

@@ -170,7 +170,7 @@ def test_int8_onnx_variant_runs_in_onnx_runtime_and_stays_close(tiny_model):
     assert len(int8) == len(SENTENCES) and all(0 <= p <= 1 for p in int8)
     gap = max(abs(a - b) for a, b in zip(int8, clf._fp32_scores, strict=True))
     assert 0 < gap < 0.5  # int8 moves the numbers a little, it is still the same model
-    assert clf.model["precision"] == "int8 dynamic (ONNX Runtime, per-channel weights)"
+    assert clf.model["precision"] == "int8 dynamic (ONNX Runtime; activations per token, weights per output channel)"
     assert set(clf.libraries) >= {"onnxruntime", "onnx", "torch"}
 
 
@@ -279,9 +279,9 @@ def test_int8_onnx_throughput_runs_onnx_runtime_and_its_key_carries_the_module(t
                  max_position_embeddings: 128, num_labels: 2}
 """
     r = score_architecture(tiny_project, project_args, checks, "throughput-int8-onnx")
-    assert r["details"]["precision"] == "int8 dynamic (ONNX Runtime, per-channel weights)"
+    assert r["details"]["precision"] == "int8 dynamic (ONNX Runtime; activations per token, weights per output channel)"
     assert "onnxruntime" in r["provenance"]["libraries"]
-    assert "scoring.adapters.ort" in r["provenance"]["code"]
+    assert "scoring.adapters.ort_int8" in r["provenance"]["code"]
 
 
 def test_only_units_that_quantise_with_onnx_runtime_carry_its_module():
@@ -291,10 +291,22 @@ def test_only_units_that_quantise_with_onnx_runtime_carry_its_module():
 
     hub = model_entry(HUB)
     for options, carries in (({"quantize": "int8-onnx"}, True), ({"quantize": "int8"}, False), ({}, False)):
-        assert ("scoring.adapters.ort" in Throughput().adapters(hub, ThroughputArgs(options=options))) is carries
+        assert ("scoring.adapters.ort_int8" in Throughput().adapters(hub, ThroughputArgs(options=options))) is carries
         for check, extra in ((ClassificationAccuracy(), {"rule": "argmax"}), (ClassifierThroughput(), {})):
             args = check.Args.model_validate({"dataset": "sst2", "split": "dev", "classifier": "huggingface",
                                               "options": options, **extra})
-            assert ("scoring.adapters.ort" in check.adapters(hub, args)) is carries, check.name
+            assert ("scoring.adapters.ort_int8" in check.adapters(hub, args)) is carries, check.name
+            assert "scoring.adapters.first_token" in check.adapters(hub, args)  # every HF classifier runs it
+        assert "scoring.adapters.first_token" not in Throughput().adapters(hub, ThroughputArgs(options=options))
     with pytest.raises(ValueError, match="int8-onnx exports a classifier's logits"):
         ThroughputArgs(head="encoder", options={"quantize": "int8-onnx"})
+
+
+def test_int8_onnx_scores_a_sentence_the_same_whatever_it_is_batched_with(tiny_distilbert):
+    """Activations are quantised per token, so a sentence's int8 score depends on that sentence only."""
+    clf = HFClassifier(entry({"type": "local", "path": str(tiny_distilbert)}), {"quantize": "int8-onnx",
+                                                                                "batch_size": 8}, None)
+    assert clf.model["last_layer"].startswith("computed for the first token only")
+    batched = clf.scores(SENTENCES, None)
+    alone = [clf.scores([s], None)[0] for s in SENTENCES[:8]]
+    np.testing.assert_allclose(batched[:8], alone, rtol=0, atol=1e-6)
