@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import (AutoModelForSequenceClassification, BertConfig, DistilBertConfig, GPT2Config,
-                          RobertaConfig)
+from transformers import AutoModelForSequenceClassification, BertConfig, DistilBertConfig, GPT2Config, RobertaConfig
 
 from scoring.adapters import first_token
 
