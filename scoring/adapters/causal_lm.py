@@ -70,10 +70,30 @@ class CausalLM:
                 inputs = torch.stack([ids[s:e] for s, e, _ in group])
                 logits = self.model(inputs, logits_to_keep=keep).logits
                 for row, (_, e, d) in zip(logits, group, strict=True):
-                    logp = torch.log_softmax(row[keep - (e - d):].float(), dim=-1)
-                    total += logp.gather(1, ids[d + 1:e + 1, None]).double().sum().item()
+                    total += target_logprob(row[keep - (e - d):], ids[d + 1:e + 1])
         self.forward_seconds += time.perf_counter() - t0
         return total, n
+
+
+def target_logprob(logits, targets, block: int = 64) -> float:
+    """Sum over positions of log P(target) from one window's (positions, vocabulary) logits.
+
+    float32 logits: log-softmax, then the targets gathered, as lm-evaluation-harness computes it (its
+    numbers to the last digit). Reduced-precision logits: upcast to float32 a block of positions at a
+    time and take target logit minus logsumexp, the same quantity without writing a float32 copy and a
+    log-softmax of every position's whole vocabulary (a large share of the time once the products run
+    in bfloat16).
+    """
+    import torch
+
+    if logits.dtype == torch.float32:
+        return torch.log_softmax(logits, dim=-1).gather(1, targets[:, None]).double().sum().item()
+    total = 0.0
+    for i in range(0, len(targets), block):
+        rows = logits[i:i + block].float()
+        picked = rows.gather(1, targets[i:i + block, None])[:, 0]
+        total += (picked - torch.logsumexp(rows, dim=-1)).double().sum().item()
+    return total
 
 
 def _batches(spans: list[tuple[int, int, int]], batch_tokens: int) -> Iterator[list[tuple[int, int, int]]]:

@@ -208,3 +208,17 @@ def test_the_pinned_gguf_file_is_found_and_its_quantisation_read():
     assert quant["tensor_types"]["Q4_1"] > quant["tensor_types"].get("Q8_0", 0)
     with pytest.raises(Unavailable, match="SmolLM2-135M-Instruct.Q4_1.gguf"):
         causal_lm._gguf_path(entry, "missing.gguf")
+
+
+def test_reduced_precision_scores_in_blocks_the_same_quantity():
+    """bfloat16 logits: target logit minus logsumexp per block of positions equals log-softmax-and-gather."""
+    import torch
+
+    from scoring.adapters.causal_lm import target_logprob
+
+    torch.manual_seed(0)
+    logits = (torch.randn(150, 1000) * 4).to(torch.bfloat16)
+    targets = torch.randint(0, 1000, (150,))
+    reference = torch.log_softmax(logits.float(), dim=-1).gather(1, targets[:, None]).double().sum().item()
+    assert target_logprob(logits, targets, block=64) == pytest.approx(reference, rel=1e-6)
+    assert target_logprob(logits.float(), targets) == reference  # float32: lm-evaluation-harness's own formula
