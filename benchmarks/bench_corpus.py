@@ -119,6 +119,11 @@ _WORKER: tuple = ()
 
 def _init_worker(paths: list[str]) -> None:
     global _WORKER
+    import os
+
+    from scoring import shards
+
+    os.environ[shards.TASKS_AT_ONCE] = str(len(paths))  # as the local executor sets it for its tasks
     _WORKER = _setup(paths)
 
 

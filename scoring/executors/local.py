@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
+from scoring import shards
 from scoring.check import Context
 from scoring.executors import isolate
 
@@ -25,6 +26,7 @@ class LocalExecutor:
         # inner progress bars only when one task runs at a time, one line below the batch bar
         inner = ctx.show_progress and self.workers == 1
         env = {"TQDM_POSITION": "1"} if inner else {}
+        env[shards.TASKS_AT_ONCE] = str(min(self.workers, len(tasks)))  # a shard reader threads only on a spare core
         workdir = Path(tempfile.mkdtemp(prefix="unfragile-"))
         ctx_path = workdir / "ctx.pkl"
         ctx_path.write_bytes(isolate.pack_context(ctx, inner))

@@ -190,3 +190,23 @@ def test_prefetch_thread_reads_the_same_and_stops_when_the_reader_stops(tmp_path
     assert threading.active_count() == before + 1
     docs.close()  # the consumer gives up early: the thread must end, not block on its queue
     assert threading.active_count() == before
+
+
+def test_a_reader_threads_only_on_a_spare_core(monkeypatch):
+    monkeypatch.setattr(shards.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.delenv(shards.TASKS_AT_ONCE, raising=False)
+    assert shards.spare_core()  # one task on two cores
+    monkeypatch.setenv(shards.TASKS_AT_ONCE, "2")
+    assert not shards.spare_core()  # as many tasks as cores: decompress in line
+    monkeypatch.setenv(shards.TASKS_AT_ONCE, "garbage")
+    assert shards.spare_core()
+
+
+def test_prefetch_hands_the_gil_over_often_while_it_runs_and_restores_the_interval():
+    import sys
+
+    before = sys.getswitchinterval()
+    seen = []
+    for _ in shards.prefetch((c for c in [b"a", b"b"]), 2):
+        seen.append(sys.getswitchinterval())
+    assert seen == [pytest.approx(shards.SWITCH_INTERVAL)] * 2 and sys.getswitchinterval() == before
