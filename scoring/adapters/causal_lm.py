@@ -78,22 +78,16 @@ class CausalLM:
 def target_logprob(logits, targets, block: int = 64) -> float:
     """Sum over positions of log P(target) from one window's (positions, vocabulary) logits.
 
-    float32 logits: log-softmax, then the targets gathered, as lm-evaluation-harness computes it (its
-    numbers to the last digit). Reduced-precision logits: upcast to float32 a block of positions at a
-    time and take target logit minus logsumexp, the same quantity without writing a float32 copy and a
-    log-softmax of every position's whole vocabulary (a large share of the time once the products run
-    in bfloat16).
+    lm-evaluation-harness's formula, log-softmax in float32 then the targets gathered, taken a block
+    of positions at a time: each position's log-softmax is its own, so blocking moves no digit, and a
+    block's float32 copy stays in cache instead of writing (and for bfloat16 upcasting) every
+    position's whole vocabulary at once.
     """
     import torch
 
-    if logits.dtype == torch.float32:
-        return torch.log_softmax(logits, dim=-1).gather(1, targets[:, None]).double().sum().item()
-    total = 0.0
-    for i in range(0, len(targets), block):
-        rows = logits[i:i + block].float()
-        picked = rows.gather(1, targets[i:i + block, None])[:, 0]
-        total += (picked - torch.logsumexp(rows, dim=-1)).double().sum().item()
-    return total
+    picked = [torch.log_softmax(logits[i:i + block].float(), dim=-1).gather(1, targets[i:i + block, None])
+              for i in range(0, len(targets), block)]
+    return torch.cat(picked).double().sum().item()
 
 
 def _batches(spans: list[tuple[int, int, int]], batch_tokens: int) -> Iterator[list[tuple[int, int, int]]]:
