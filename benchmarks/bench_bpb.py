@@ -150,6 +150,33 @@ def matmul_gflops(dtype: str, size: int = 2048, repeats: int = 10) -> float:
     return repeats * 2 * size**3 / (time.perf_counter() - t0) / 1e9
 
 
+def attention_ms(dtype: str, window: int, repeats: int = 10) -> float:
+    """One 512-token window's causal attention through every layer of the entry's model, on every core
+    (scaled_dot_product_attention, the kernel the model runs): the part of a forward pass that is not
+    a matrix product of the weights."""
+    import torch
+
+    from scoring.adapters import hf
+
+    check, entry, args, ctx = _setup()
+    from transformers import AutoConfig
+
+    from scoring.adapters.causal_lm import _gguf_path
+
+    path, _ = _gguf_path(entry, args.gguf_file, ctx.models_dir)
+    config = AutoConfig.from_pretrained(path.parent, gguf_file=path.name, local_files_only=True)
+    hf.use_all_cores()
+    heads, layers = config.num_attention_heads, config.num_hidden_layers
+    dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+    q, k, v = (torch.randn(1, heads, window, dim).to(getattr(torch, dtype)) for _ in range(3))
+    for _ in range(3):
+        torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    return (time.perf_counter() - t0) / repeats * layers * 1e3
+
+
 def bpb(side: dict) -> float:
     return -sum(side["ll"]) / (sum(side["bytes"]) * math.log(2))
 
@@ -180,6 +207,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"matrix products here: {peak['float32']:,.0f} GFLOP/s float32, {peak['bfloat16']:,.0f} GFLOP/s bfloat16; "
           f"the loop's forward passes run at about {achieved:,.0f} GFLOP/s (2 x parameters x tokens/s), "
           f"{achieved / peak['float32']:.0%} of the float32 peak")
+    attention = {dtype: attention_ms(dtype, window) for dtype in ("float32", "bfloat16")}
+    params = best["ours float32"]["parameters"]
+    # the fastest a bfloat16 pass could go here: every weight product at the bfloat16 peak, plus attention
+    floor_s = 2 * params / (peak["bfloat16"] * 1e9) + attention["bfloat16"] / 1e3 / window
+    ceiling = 1 / floor_s / speed["lm-eval loop"]
+    print(f"attention through all layers, one {window}-token window: {attention['float32']:,.0f} ms float32, "
+          f"{attention['bfloat16']:,.0f} ms bfloat16; with every weight product at the bfloat16 peak, "
+          f"bfloat16 could run at most {ceiling:.2f}x the loop here")
     rows = []
     for name in ("ours float32", "ours bfloat16"):
         r = best[name]
@@ -199,8 +234,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
                      f"matrix-product speed ({peak['float32']:,.0f} GFLOP/s)"
                      + (", so float32 alone cannot double it" if achieved > peak["float32"] / 2 else "")
                      if name == "ours float32" else
-                     f"bfloat16 matrix products run at {peak['bfloat16']:,.0f} GFLOP/s here; each position's "
-                     "log-probability is taken in float32, a block of positions at a time"),
+                     f"bfloat16 matrix products run at {peak['bfloat16']:,.0f} GFLOP/s here, but attention "
+                     f"does not speed up ({attention['bfloat16']:,.0f} ms per window vs {attention['float32']:,.0f} "
+                     f"in float32): at most {ceiling:.2f}x the loop on this machine; log-probabilities in "
+                     "float32, a block of positions at a time"),
             **({"target": "BPB equal to the loop's within 1e-6 relative", "met": rel <= 1e-6}
                if name == "ours float32" else
                {"target": ">= 2x, reported as its own result with its BPB difference", "met": ratio >= 2}),
