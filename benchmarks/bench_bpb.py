@@ -183,7 +183,7 @@ def bpb(side: dict) -> float:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved runs of each side; the fastest counts")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs of each side; the fastest counts")
     parser.add_argument("--documents", type=int, default=None, help="only the first N documents (default: all)")
     args = parser.parse_args(argv or [])
     sides = {"ours float32": ours, "ours bfloat16": ours_bf16, "lm-eval loop": lm_eval_style}
