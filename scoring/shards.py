@@ -25,6 +25,8 @@ from typing import NamedTuple
 import orjson
 import zstandard
 
+from scoring.check import usable_cores
+
 VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
 
 MiB = 1 << 20
@@ -197,9 +199,8 @@ def spare_core() -> bool:
     """Whether this process has a core to itself beyond its own: more usable cores than the tasks the
     executor runs at once. Without one, a decompression thread only takes turns with the parser (and
     with the other tasks), which is slower than decompressing in line."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     at_once = os.environ.get(TASKS_AT_ONCE, "1")
-    return cores > (int(at_once) if at_once.isdigit() and int(at_once) > 0 else 1)
+    return usable_cores() > (int(at_once) if at_once.isdigit() and int(at_once) > 0 else 1)
 
 
 def prefetch(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:

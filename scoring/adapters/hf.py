@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring import data
-from scoring.check import Unavailable
+from scoring.check import Unavailable, usable_cores
 from scoring.entries import Entry, HubSource, LocalSource, PyPISource, WheelsSource
 
 VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
@@ -185,7 +185,7 @@ def use_all_cores() -> int:
     """Give torch every core this process may use, or $UNFRAGILE_TORCH_THREADS when set (a busy shared machine)."""
     import torch
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     wanted = os.environ.get(THREADS_ENV, "").strip()
     threads = min(cores, int(wanted)) if wanted.isdigit() and int(wanted) > 0 else cores
     torch.set_num_threads(threads)
