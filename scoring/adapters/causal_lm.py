@@ -75,16 +75,18 @@ class CausalLM:
         return total, n
 
 
-def target_logprob(logits, targets, block: int = 64) -> float:
+def target_logprob(logits, targets, block_bytes: int = 4 << 20) -> float:
     """Sum over positions of log P(target) from one window's (positions, vocabulary) logits.
 
     lm-evaluation-harness's formula, log-softmax in float32 then the targets gathered, taken a block
-    of positions at a time: each position's log-softmax is its own, so blocking moves no digit, and a
-    block's float32 copy stays in cache instead of writing (and for bfloat16 upcasting) every
-    position's whole vocabulary at once.
+    of positions at a time: each position's log-softmax is its own, so blocking moves no digit. A
+    block's float32 copy (``block_bytes``, 4 MiB: 21 positions of a 49k vocabulary, 4 of a 262k one)
+    stays in cache instead of writing (and for bfloat16 upcasting) every position's whole vocabulary
+    at once, which is 3-7x slower on a 2-core EPYC whatever the dtype.
     """
     import torch
 
+    block = max(1, block_bytes // (4 * logits.shape[-1]))
     picked = [torch.log_softmax(logits[i:i + block].float(), dim=-1).gather(1, targets[i:i + block, None])
               for i in range(0, len(targets), block)]
     return torch.cat(picked).double().sum().item()
@@ -159,7 +161,9 @@ def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_d
     """The entry's GGUF model, dequantised by transformers to float32 (local files only, no remote code).
 
     ``dtype="bfloat16"`` casts the weights afterwards: a reduced-precision path whose numbers are its
-    own (log-softmax still runs in float32), never mixed with float32 results.
+    own (log-softmax still runs in float32), never mixed with float32 results. Its self-attention runs
+    in ``block_attention`` (eager attention's arithmetic, without the masked-out blocks), where
+    PyTorch's CPU flash kernel does not speed up in bfloat16.
     """
     from scoring.adapters import hf
 
@@ -179,10 +183,18 @@ def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_d
     t0 = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(path.parent, **safe)
     model = AutoModelForCausalLM.from_pretrained(path.parent, **safe)
+    attention = model.config._attn_implementation
     if dtype != "float32":
+        import importlib
+
         import torch
 
+        # loaded by name: only reduced precision runs it, so float32 units' keys do not carry its version
+        # (a check that scores in bfloat16 lists it among its adapters)
+        block_attention = importlib.import_module("scoring.adapters.block_attention")
         model = model.to(getattr(torch, dtype))
+        block_attention.use(model)
+        attention = block_attention.NAME
     prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
     info = {
         **provenance,
@@ -192,6 +204,7 @@ def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_d
         "quantisation": gguf_quantisation(path),
         "loaded_as": f"{model.dtype} (GGUF tensors dequantised by transformers{'' if dtype == 'float32' else ', then cast'})".replace("torch.", ""),
         "parameters": hf.parameter_count(model),
+        "attention": attention,
         "prefix_token": {"id": prefix, "text": tokenizer.convert_ids_to_tokens(prefix)},
         "load_seconds": round(time.perf_counter() - t0, 1),
     }

@@ -217,7 +217,9 @@ def test_log_probabilities_in_blocks_of_positions_equal_the_whole_window_to_the_
     logits = torch.randn(150, 1000) * 4
     targets = torch.randint(0, 1000, (150,))
     whole = torch.log_softmax(logits, dim=-1).gather(1, targets[:, None]).double().sum().item()
-    assert target_logprob(logits, targets, block=64) == whole  # float32: lm-evaluation-harness's numbers
+    # float32: lm-evaluation-harness's numbers, 64 positions a block, 7, and the default (all 150 here)
+    for block_bytes in (64 * 4000, 7 * 4000, 4 << 20):
+        assert target_logprob(logits, targets, block_bytes=block_bytes) == whole
     half = logits.to(torch.bfloat16)
-    assert target_logprob(half, targets, block=7) == torch.log_softmax(half.float(), dim=-1).gather(
+    assert target_logprob(half, targets, block_bytes=7 * 4000) == torch.log_softmax(half.float(), dim=-1).gather(
         1, targets[:, None]).double().sum().item()
