@@ -1,8 +1,9 @@
 """Site scale: generate and build 1,000 synthetic entries and 5,000 comparison pages in a temp dir.
 
 Prints generate time (cold: embedding every text with MiniLM; warm: from the vector cache), mkdocs
-build time, pages, the largest HTML page (target under 100 KB), build time per page at two sizes
-(linear when the two per-page times are close), generate + build against the 45 s target, and what
+build time (pages rendered on every core, see generator/page_workers.py; CPU time counts the
+workers), pages, the largest HTML page (target under 100 KB), build CPU time per page at two sizes
+(linear unless the larger site costs more per page: fixed costs spread over more pages), generate + build against the 45 s target, and what
 regenerating after one entry's result changes rewrites, checked byte for byte against a full generate.
 
     .venv/bin/python -m benchmarks.bench_site [--entries 1000] [--comparisons 5000] [--encoder minilm|hashing]
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -22,6 +24,7 @@ from generator import metrics as M
 from generator.build import build
 from generator.render import generate
 from scoring import results as R
+from scoring.check import usable_cores
 from scoring.embeddings import embed_catalog
 from scoring.entries import Entry
 
@@ -95,6 +98,12 @@ def bench_schema(ids: list[str], comparisons: int) -> dict:
     return schema
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (the build's page workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
@@ -145,10 +154,10 @@ def run(n: int, comparisons: int, encoder: str, tmp: Path, changes: bool) -> dic
             embed_catalog(catalog, tmp / "cache")
         pages = gen(tmp / out).pages
         timings[label] = time.perf_counter() - t0
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu_s()
     if build(ROOT / "mkdocs.yml", tmp / "docs", tmp / "site") != 0:
         raise SystemExit("mkdocs build failed")
-    timings["build_s"], timings["build_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
+    timings["build_s"], timings["build_cpu_s"] = time.perf_counter() - t0, _cpu_s() - c0
     html = sorted((tmp / "site").rglob("*.html"), key=lambda p: p.stat().st_size)
     largest = html[-1]
     comp_pages = sum(1 for _ in (tmp / "docs" / "compare").glob("*-vs-*.md"))
@@ -177,7 +186,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"largest page {r['largest_kb']:.1f} KB ({r['largest_page']}), site {r['site_mb']:.0f} MB")
     small, big = rows
     ratio = (big["build_cpu_s"] / big["pages"]) / (small["build_cpu_s"] / small["pages"])
-    print(f"build CPU time per page, {big['pages']} vs {small['pages']} pages: {ratio:.2f}× (1.0 = linear); "
+    print(f"build CPU time per page, {big['pages']} vs {small['pages']} pages: {ratio:.2f}× (linear up to 1.2); "
           f"largest page {'under' if big['largest_kb'] < 100 else 'OVER'} the 100 KB target")
     print(f"generate + build, warm vector cache: {big['generate_warm_s'] + big['build_s']:.1f} s (target {TARGET_S:.0f} s)")
     print(f"nothing changed: {big['noop_written']} files rewritten in {big['noop_s']:.1f} s; {big['changed_entry']}'s "
@@ -198,10 +207,11 @@ def summary_rows(small: dict, big: dict, encoder: str) -> list[dict]:
          "ours": total, "baseline": TARGET_S, "unit": "s", "ratio": TARGET_S / total,
          "target": f"< {TARGET_S:.0f} s on 2 cores", "met": total < TARGET_S,
          "note": f"{big['pages']:,} pages; generate {big['generate_warm_s']:.1f} s + build {big['build_s']:.1f} s, "
-                 "wall clock"},
+                 f"wall clock; pages rendered on {usable_cores()} cores, then written through the theme on one"},
         {"name": f"site: mkdocs build CPU per page, {big['pages']:,} vs {small['pages']:,} pages",
          "ours": ms_big, "baseline": ms_small, "unit": "ms/page", "ratio": ms_small / ms_big,
-         "target": "linear in pages (per-page time within 20%)", "met": 0.8 <= ms_small / ms_big <= 1.25},
+         "target": "linear in pages (per-page time at 4x the pages at most 20% higher)", "met": ms_big <= 1.2 * ms_small,
+         "note": "fixed costs (theme files, starting the page workers) weigh more per page on the smaller site"},
         {"name": f"site: generate {big['entries']:,} entries, warm vector cache vs cold ({encoder} encoder)",
          "ours": big["generate_warm_s"], "baseline": big["generate_cold_s"], "unit": "s",
          "ratio": big["generate_cold_s"] / big["generate_warm_s"]},

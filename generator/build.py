@@ -6,8 +6,12 @@ import logging
 import sys
 from pathlib import Path
 
+from generator import page_workers
+from scoring.check import usable_cores
 
-def build(config: Path, docs_dir: Path, site_dir: Path) -> int:
+
+def build(config: Path, docs_dir: Path, site_dir: Path, workers: int | None = None) -> int:
+    """Build ``docs_dir`` into ``site_dir``, its pages rendered on ``workers`` cores (default: all)."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -18,7 +22,8 @@ def build(config: Path, docs_dir: Path, site_dir: Path) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         cfg = load_config(str(config), docs_dir=str(docs_dir.resolve()), site_dir=str(site_dir.resolve()), strict=True)
-        mkdocs_build(cfg)
+        with page_workers.rendering_on(workers or usable_cores()):
+            mkdocs_build(cfg)
     except MkDocsException as err:
         print(f"mkdocs build failed: {err}", file=sys.stderr)
         return 1
