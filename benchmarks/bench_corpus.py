@@ -142,13 +142,18 @@ def composition_sharded(paths: list[str]) -> dict:
         partials = pool.map(_run_shard, range(len(paths)), chunksize=1)
         check.merge(entry, args, ctx, partials)
         seconds = time.perf_counter() - t0
+        pool.close()  # workers finish and exit: the pool's exit would terminate them mid-cleanup
+        pool.join()
     return {"seconds": seconds}
 
 
 def in_process(fn, paths: list[str]) -> dict:
     """Run fn(paths) in a fresh process, so time and peak memory are its own."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn, (paths,))
+        out = pool.apply(fn, (paths,))
+        pool.close()
+        pool.join()
+    return out
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

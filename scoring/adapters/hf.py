@@ -6,13 +6,14 @@ local directory. What is refused: pickle weights (only ``*.safetensors`` are loa
 (``trust_remote_code=False`` always) and weights larger than a cap, checked before loading.
 
 How it runs: sentences tokenized once, sorted by length, cut into batches padded only to their own
-longest sentence, under ``torch.inference_mode`` on every core.
+longest sentence, under ``torch.inference_mode``, one batch per core side by side.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -227,18 +228,38 @@ def padded_tokens(lengths: list[int], batches: list[list[int]]) -> int:
 
 
 def run_batches(model, tokenizer, tokenized: Tokenized, batch_size: int, output, bar=None) -> list:
-    """``output(model_outputs, attention_mask)`` per batch -> one row per sentence, in input order."""
+    """``output(model_outputs, attention_mask)`` per batch -> one row per sentence, in input order.
+
+    A PyTorch model's batches run side by side, one per core, each on one thread: small products
+    keep a core busier than split over two, padding and Python overhead overlap, and a batch's
+    numbers do not depend on how many cores the machine has. Other models (ONNX Runtime) run one
+    batch at a time on their own threads.
+    """
     import torch
 
-    use_all_cores()
+    cores = use_all_cores()
     batches = length_sorted_batches(tokenized.lengths, batch_size)
     rows: list = [None] * len(tokenized.features)
-    with torch.inference_mode():
-        for batch in (bar(batches) if bar else batches):
+
+    def run(batch: list[int]) -> list:
+        with torch.inference_mode():
             inputs = tokenizer.pad([tokenized.features[i] for i in batch], return_tensors="pt")
-            values = output(model(**inputs), inputs["attention_mask"])
-            for i, value in zip(batch, values, strict=True):
+            return output(model(**inputs), inputs["attention_mask"])
+
+    if not isinstance(model, torch.nn.Module):
+        for batch in (bar(batches) if bar else batches):
+            for i, value in zip(batch, run(batch), strict=True):
                 rows[i] = value
+        return rows
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(cores) as pool:
+            futures = [pool.submit(run, batch) for batch in batches]
+            for batch, future in zip(bar(batches) if bar else batches, futures, strict=True):
+                for i, value in zip(batch, future.result(), strict=True):
+                    rows[i] = value
+    finally:
+        torch.set_num_threads(cores)
     return rows
 
 

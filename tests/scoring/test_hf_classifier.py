@@ -310,3 +310,16 @@ def test_int8_onnx_scores_a_sentence_the_same_whatever_it_is_batched_with(tiny_d
     batched = clf.scores(SENTENCES, None)
     alone = [clf.scores([s], None)[0] for s in SENTENCES[:8]]
     np.testing.assert_allclose(batched[:8], alone, rtol=0, atol=1e-6)
+
+
+def test_scores_do_not_depend_on_how_many_cores_run_the_batches(tiny_distilbert, monkeypatch):
+    """Batches run side by side, one thread each: one core or three, the same digits, in input order."""
+    clf = HFClassifier(entry({"type": "local", "path": str(tiny_distilbert)}), {"batch_size": 4}, None)
+    monkeypatch.setenv(hf.THREADS_ENV, "1")
+    one = clf.scores(SENTENCES, None)
+    monkeypatch.setenv(hf.THREADS_ENV, "3")
+    monkeypatch.setattr(hf, "usable_cores", lambda: 3)
+    three = clf.scores(SENTENCES, None)
+    assert one == three
+    assert torch.get_num_threads() == 3  # given back to torch afterwards
+    np.testing.assert_allclose(three, reference_probabilities(tiny_distilbert, SENTENCES), atol=1e-5)
