@@ -9,7 +9,11 @@ so a ratio compares runs made side by side.
 
 Disturbance: the CPU time the whole machine spent while a module ran (``/proc/stat``), minus the
 module's own (its process tree's rusage), over the cores and wall time. Above 10% of the machine,
-the module is flagged as disturbed by other work, and its figures should be re-measured. The latest
+the module is flagged as disturbed by other work, and its figures should be re-measured. Inside a
+virtual machine, the host's other guests do not show in ``/proc/stat``: so each core's speed at a
+fixed loop is also measured before and after each module, all cores at once, and a module is
+flagged as well when a core's speed moved by more than 10% between the two, or when one core runs
+more than 15% slower than another (a core shared with work we cannot see). The latest
 figures, with the machine they were measured on, go to results/benchmarks.json for the performance
 page.
 
@@ -35,6 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "benchmarks.json"
 SCHEMA_VERSION = 2
 DISTURBED = 0.10  # other work's share of the machine above which a module's figures are flagged
+SPEED_MOVED, CORES_APART = 0.10, 0.15  # core speed change during a module / gap between cores that flag it
+PROBE = """import os, sys, time
+os.sched_setaffinity(0, {int(sys.argv[1])})
+n, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < 0.4:
+    sum(range(2000))
+    n += 1
+print(n / (time.perf_counter() - t0))
+"""
 CHILD = """import json, sys
 from importlib import import_module
 rows = import_module("benchmarks." + sys.argv[1]).main([])
@@ -81,11 +94,38 @@ def busy_seconds() -> float | None:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def core_speeds() -> list[float] | None:
+    """Loops per second of a fixed workload on each core, every core busy at once (thousands)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    procs = [subprocess.Popen([sys.executable, "-c", PROBE, str(core)], stdout=subprocess.PIPE, text=True)
+             for core in sorted(os.sched_getaffinity(0))]
+    try:
+        return [round(float(p.communicate()[0]) / 1000, 1) for p in procs]
+    except ValueError:
+        return None
+
+
+def speed_flags(start: list[float] | None, end: list[float] | None) -> list[str]:
+    """Why the cores' speeds make a module's figures doubtful (nothing when they look steady)."""
+    if not start or not end or len(start) != len(end):
+        return []
+    flags = []
+    moved = max(abs(b - a) / a for a, b in zip(start, end, strict=True))
+    if moved > SPEED_MOVED:
+        flags.append(f"a core's speed moved {moved:.0%} during the run")
+    apart = 1 - min(start + end) / max(start + end)
+    if apart > CORES_APART:
+        flags.append(f"one core ran {apart:.0%} slower than another")
+    return flags
+
+
 def run_module(name: str) -> dict:
     """Run one module in a child process; its rows, time, peak RSS, the other work on the machine
     meanwhile, and the last lines it printed."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
+        speed_start = core_speeds()
         load_start, busy_start = os.getloadavg()[0], busy_seconds()
         t0 = time.perf_counter()
         # stdout (the module's report) is echoed and kept; stderr (progress bars, warnings) only shown
@@ -101,6 +141,8 @@ def run_module(name: str) -> dict:
         rows = json.loads(out.read_text()) if proc.returncode == 0 and out.is_file() else None
     wall = time.perf_counter() - t0
     busy_end = busy_seconds()
+    speed_end = core_speeds()
+    flags = speed_flags(speed_start, speed_end)
     other = None
     if busy_start is not None and busy_end is not None:
         own = usage.ru_utime + usage.ru_stime
@@ -112,7 +154,8 @@ def run_module(name: str) -> dict:
             "seconds": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
             "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)],
             "other_work": None if other is None else round(other, 3),
-            "disturbed": other is not None and other > DISTURBED,
+            "core_speed": {"start": speed_start, "end": speed_end, "flags": flags},
+            "disturbed": (other is not None and other > DISTURBED) or bool(flags),
             "rows": rows or [], "output": printed[-25:]}
 
 
@@ -137,12 +180,18 @@ def summary(results: list[dict]) -> str:
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    lines += ["", "module             seconds   peak RSS MiB   load start/end   other work   status"]
+    lines += ["", "module             seconds   peak RSS MiB   load start/end   other work   core speed start -> end"
+                  "   status"]
     for r in results:
         other = "n/a" if r["other_work"] is None else f"{r['other_work']:.0%}"
-        flag = "  DISTURBED: re-run on a quiet machine" if r["disturbed"] else ""
+        speed = r.get("core_speed") or {}
+        cores = (f"{'/'.join(f'{v:.0f}' for v in speed['start'])} -> {'/'.join(f'{v:.0f}' for v in speed['end'])}"
+                 if speed.get("start") and speed.get("end") else "n/a")
+        why = "; ".join(speed.get("flags") or []) or "other work on the machine"
+        flag = f"  DISTURBED ({why}): re-run on a quiet machine" if r["disturbed"] else ""
         lines.append(f"{r['module']:<18} {r['seconds']:>7.1f}   {r['peak_rss_mb']:>12}   "
-                     f"{r['load_average'][0]:>6.2f}/{r['load_average'][1]:<6.2f}   {other:>10}   {r['status']}{flag}")
+                     f"{r['load_average'][0]:>6.2f}/{r['load_average'][1]:<6.2f}   {other:>10}   {cores:>23}   "
+                     f"{r['status']}{flag}")
     rows = [row for r in results for row in r["rows"] if row.get("met") is not None]
     missed = [row["name"] for row in rows if not row["met"]]
     lines += ["", f"targets met: {len(rows) - len(missed)} of {len(rows)}" + (f"; missed: {'; '.join(missed)}" if missed else "")]

@@ -115,7 +115,7 @@ class Performance:
     modules: list[PerfModule]
     scale: list[PerfScale]
     targets_met: tuple[int, int]  # (met, with a target)
-    disturbed: list[str]  # modules run while other work took more than a tenth of the machine
+    disturbed: list[str]  # modules run while other work took a tenth of the machine, or core speeds moved
 
 
 def _num(value: float | None) -> str:

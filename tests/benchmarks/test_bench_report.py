@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import scale
-from benchmarks.__main__ import summary
+from benchmarks.__main__ import core_speeds, speed_flags, summary
 
 
 def _module(rows, other=0.02):
@@ -21,6 +21,23 @@ def test_summary_counts_targets_and_flags_disturbed_runs():
     assert "targets met: 1 of 2; missed: b" in text
     assert "DISTURBED" in text and "35%" in text
     assert "DISTURBED" not in summary([_module(rows)])
+
+
+def test_core_speeds_that_move_or_part_flag_a_run_no_process_shows():
+    assert speed_flags([100.0, 98.0], [97.0, 101.0]) == []
+    assert speed_flags([100.0, 100.0], [100.0, 88.0]) == ["a core's speed moved 12% during the run"]
+    assert len(speed_flags([100.0, 100.0], [100.0, 80.0])) == 2  # moved, and now apart
+    assert speed_flags([100.0, 70.0], [100.0, 72.0]) == ["one core ran 30% slower than another"]
+    assert speed_flags(None, [1.0]) == []
+    module = {**_module([]), "core_speed": {"start": [100.0, 100.0], "end": [100.0, 80.0],
+                                            "flags": ["a core's speed moved 20% during the run"]}, "disturbed": True}
+    text = summary([module])
+    assert "100/100 -> 100/80" in text and "DISTURBED (a core's speed moved 20% during the run)" in text
+
+
+def test_core_speeds_measures_every_core_this_process_may_use():
+    speeds = core_speeds()
+    assert speeds is None or (len(speeds) >= 1 and all(v > 0 for v in speeds))
 
 
 def test_scale_on_paper_is_the_arithmetic_of_the_measured_rows():
