@@ -230,10 +230,10 @@ def padded_tokens(lengths: list[int], batches: list[list[int]]) -> int:
 def run_batches(model, tokenizer, tokenized: Tokenized, batch_size: int, output, bar=None) -> list:
     """``output(model_outputs, attention_mask)`` per batch -> one row per sentence, in input order.
 
-    A PyTorch model's batches run side by side, one per core, each on one thread: small products
-    keep a core busier than split over two, padding and Python overhead overlap, and a batch's
-    numbers do not depend on how many cores the machine has. Other models (ONNX Runtime) run one
-    batch at a time on their own threads.
+    Batches run side by side, one per core, each on one thread (torch is set to one thread here; an
+    ONNX Runtime session is built with one): small products keep a core busier than split over two,
+    padding and Python overhead overlap, a core slowed by other work holds up only its own batch,
+    and a batch's numbers do not depend on how many cores the machine has.
     """
     import torch
 
@@ -246,11 +246,6 @@ def run_batches(model, tokenizer, tokenized: Tokenized, batch_size: int, output,
             inputs = tokenizer.pad([tokenized.features[i] for i in batch], return_tensors="pt")
             return output(model(**inputs), inputs["attention_mask"])
 
-    if not isinstance(model, torch.nn.Module):
-        for batch in (bar(batches) if bar else batches):
-            for i, value in zip(batch, run(batch), strict=True):
-                rows[i] = value
-        return rows
     torch.set_num_threads(1)
     try:
         with ThreadPoolExecutor(cores) as pool:

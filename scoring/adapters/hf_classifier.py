@@ -57,8 +57,8 @@ def quantized(model, tokenizer, quantize: str):
     """The int8 copy of a classifier that ``quantize`` asks for (None for "none"); ``model`` is left as is."""
     if quantize == "int8":
         return hf.quantize_int8(model)
-    if quantize == "int8-onnx":
-        return _ort().int8_classifier(model, tokenizer, hf.use_all_cores())
+    if quantize == "int8-onnx":  # one thread per session: hf.run_batches runs a batch per core
+        return _ort().int8_classifier(model, tokenizer, 1)
     return None
 
 
