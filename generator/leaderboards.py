@@ -128,7 +128,7 @@ def leaderboard(spec: dict, catalog: dict[str, Entry], results: dict[tuple[str, 
         cols = [_column(entry, results, c) for c in columns]
         if r is None or r.status != "ok" or spec["metric"] not in r.metrics:
             status = "missing" if r is None else r.status
-            note = "not scored yet" if r is None else (reasons.plain(r.reason, entry.id, r.status).headline
+            note = "not scored yet" if r is None else (reasons.plain(r.reason, entry.id, r.status, r.reason_code, r.reason_params).headline
                                                        if r.status != "ok" else f"reports no {spec['metric']}")
             rows.append(LeaderRow(None, entry.id, entry.title, result_id, status, None, "—", None, None, "—", "—",
                                   cols, [Cell(None, "—") for _ in subsets], note))

@@ -242,7 +242,7 @@ def result_view(result: Result, entry: Entry | None = None, stale: str | None = 
         info = M.info(name)
         rows.append(MetricRow(name, info.display, M.fmt(result.metrics[name], info.unit)))
     prov = result.provenance.model_dump()
-    said = reasons.plain(result.reason, result.entry, result.status) if result.status != "ok" else None
+    said = reasons.plain(result.reason, result.entry, result.status, result.reason_code, result.reason_params) if result.status != "ok" else None
     return ResultView(result.entry, result.id, result.check, result.status, result.reason, rows, dict(result.metrics),
                       result.config, prov, result.details, detail_tables(result.details), stale=stale,
                       evidence=evidence_path(result.entry, result.id),

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from scoring import reasons
 from scoring.entries import Entry
 
 
@@ -18,14 +19,19 @@ def usable_cores() -> int:
 
 
 class Unavailable(Exception):
-    """The check cannot run here (missing data, weights or package); the reason is shown on the site."""
+    """The check cannot run here (missing data, weights or package): a code of scoring/reasons.py and its
+    parameters, stored with the result and shown on the site."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(reasons.text(code, params))
 
 
 class Args(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-Tolerance = Literal["exact", "stochastic", "machine"]
+Tolerance = Literal["exact", "close", "machine"]
 UNITS = ("fraction", "count", "bits/byte", "ratio", "per-second", "bytes", "seconds", "parameters", "other")
 
 
@@ -34,8 +40,11 @@ class Metric:
     """A metric, declared once on the check that reports it; the engine, verify and the generator read it.
 
     tolerance: how a re-measurement is compared with the committed value —
-      ``exact``: equal after the stored rounding (counts and deterministic metrics);
-      ``stochastic``: within ``abs_tol``;
+      ``exact``: equal after the stored rounding (counts, and numbers computed in a fixed order by code
+        of ours);
+      ``close``: within ``abs_tol + rel_tol * |committed|`` — floats that pass through BLAS, torch or ONNX
+        Runtime kernels, whose last digits follow the CPU's instruction set and the thread count (each
+        declaration says what it was measured against);
       ``machine``: timings, never compared across machines (reported with the machine they came from).
     interval: the names of the (low, high) metrics that bound this one.
     """
@@ -46,13 +55,20 @@ class Metric:
     description: str = ""
     tolerance: Tolerance = "exact"
     abs_tol: float = 0.0
+    rel_tol: float = 0.0
     interval: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"metric {self.display!r}: unknown unit {self.unit!r}")
-        if (self.tolerance == "stochastic") != (self.abs_tol > 0):
-            raise ValueError(f"metric {self.display!r}: a stochastic metric needs abs_tol > 0, others none")
+        if (self.tolerance == "close") != (self.abs_tol > 0 or self.rel_tol > 0):
+            raise ValueError(f"metric {self.display!r}: a close metric needs abs_tol or rel_tol > 0, others none")
+
+    def allows(self, committed: float, measured: float) -> bool:
+        """Whether a re-measurement agrees with the committed value under this metric's tolerance class."""
+        if self.tolerance == "close":
+            return abs(measured - committed) <= self.abs_tol + self.rel_tol * abs(committed)
+        return measured == committed
 
 
 def machine(display: str, unit: str = "per-second", higher_is_better: bool | None = True,

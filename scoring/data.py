@@ -51,10 +51,10 @@ def sha256_file(path: Path) -> str:
 def dataset_files(ctx: Context, dataset_id: str, split: str | None = None) -> list[DataFile]:
     entry = ctx.catalog.get(dataset_id)
     if entry is None or not isinstance(entry.source, FilesSource):
-        raise Unavailable(f"no dataset entry {dataset_id!r} with data files")
+        raise Unavailable("no-dataset-entry", dataset=dataset_id)
     files = [f for f in entry.source.files if split is None or f.split == split]
     if not files:
-        raise Unavailable(f"dataset {dataset_id!r} declares no file for split {split!r}")
+        raise Unavailable("no-split-file", dataset=dataset_id, split=split)
     return files
 
 
@@ -67,22 +67,20 @@ class Resolved:
 def resolve(ctx: Context, spec: DataFile) -> Resolved:
     """The local path of a pinned data file, after checking its sha256."""
     if ctx.data_dir is None:
-        raise Unavailable(f"no data dir set ({DATA_ENV} or --data-dir); needs {spec.path}")
+        raise Unavailable("no-data-dir", file=spec.path)
     path = ctx.data_dir / spec.path
     if not path.is_file():
-        how = "run `unfragile fetch` (or `unfragile score --fetch`)" if spec.url else \
-              "it is not online: copy it there by hand"
-        raise Unavailable(f"data file {spec.path} not found in {ctx.data_dir}; {how}")
+        raise Unavailable("data-file-missing" if spec.url else "data-file-offline", file=spec.path)
     actual = sha256_file(path)
     if actual != spec.sha256:
-        raise Unavailable(f"data file {spec.path} has sha256 {actual[:12]}…, the entry pins {spec.sha256[:12]}…")
+        raise Unavailable("data-file-changed", file=spec.path, actual=actual[:12], pinned=spec.sha256[:12])
     return Resolved(path, spec)
 
 
 def split_file(ctx: Context, dataset_id: str, split: str) -> Resolved:
     files = dataset_files(ctx, dataset_id, split)
     if len(files) != 1:
-        raise Unavailable(f"dataset {dataset_id!r} split {split!r} has {len(files)} files; expected one")
+        raise Unavailable("split-files", dataset=dataset_id, split=split, count=len(files))
     return resolve(ctx, files[0])
 
 

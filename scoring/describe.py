@@ -40,7 +40,7 @@ def checks_text() -> str:
         out.append("  metrics:")
         for metric_name, m in check.metrics.items():
             direction = {True: "higher is better", False: "lower is better", None: "descriptive"}[m.higher_is_better]
-            tol = m.tolerance + (f" ±{m.abs_tol:g}" if m.tolerance == "stochastic" else "")
+            tol = m.tolerance + (f" ±{m.abs_tol:g}" if m.abs_tol else "") + (f" ±{m.rel_tol:g} relative" if m.rel_tol else "")
             out.append(f"    {metric_name}: {m.display} ({m.unit}, {direction}, {tol})")
         out.append("")
     return "\n".join(out)

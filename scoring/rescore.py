@@ -1,8 +1,9 @@
 """``unfragile verify --rescore``: re-measure committed results into a temporary folder and compare.
 
 Each metric is compared under its check's tolerance class: ``exact`` after the stored rounding,
-``stochastic`` within its declared absolute tolerance, ``machine`` (timings) reported, never compared.
-``results/`` is never touched.
+``close`` within its declared absolute or relative tolerance (the verdict says "within tolerance" when
+the digits moved, and names both instruction-set levels when the committed result came from another),
+``machine`` (timings) reported, never compared. ``results/`` is never touched.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from scoring import registry, results
+from scoring import machine, registry, results
 from scoring.check import Context
 from scoring.entries import Entry
 
@@ -26,7 +27,7 @@ class Row:
     committed: str
     measured: str
     difference: str
-    verdict: str  # match | mismatch | machine (reported) | missing | new | not measured
+    verdict: str  # match | within tolerance[ (isa vs isa)] | mismatch | machine (reported) | missing | new | not measured
 
 
 def changed_entries(catalog: dict[str, Entry], ref: str, entries_dir: Path, results_dir: Path) -> list[str]:
@@ -70,6 +71,9 @@ def compare(committed: results.Result, measured: results.Result | None) -> list[
                         "match" if measured and measured.status == committed.status else "not measured")]
         return [Row(e, r, "(all)", "ok", why[:200], "", "not measured")]
     declared = registry.metrics_of(committed.check)
+    was, now = committed.provenance.cpu, measured.provenance.cpu
+    moved = "within tolerance" + (f" ({was.get('isa', 'unknown ISA')} vs {now.get('isa')})"
+                                  if not machine.same_kernels(was, now) else "")
     rows = []
     for name in sorted(set(committed.metrics) | set(measured.metrics)):
         a, b = committed.metrics.get(name), measured.metrics.get(name)
@@ -80,10 +84,12 @@ def compare(committed: results.Result, measured: results.Result | None) -> list[
         diff = b - a
         if metric is not None and metric.tolerance == "machine":
             verdict = "machine (reported)"
-        elif metric is not None and metric.tolerance == "stochastic":
-            verdict = "match" if abs(diff) <= metric.abs_tol else "mismatch"
+        elif results.tidy(b) == a:
+            verdict = "match"
+        elif metric is not None and metric.allows(a, b):
+            verdict = moved
         else:
-            verdict = "match" if results.tidy(b) == a else "mismatch"
+            verdict = "mismatch"
         rows.append(Row(e, r, name, _fmt(a), _fmt(b), f"{diff:+.3g}" if diff else "0", verdict))
     return rows
 
@@ -117,6 +123,7 @@ def table(rows: list[Row]) -> str:
     bad = sum(r.verdict in ("mismatch", "missing", "new", "not measured") for r in rows)
     lines.append("")
     lines.append(f"{len(rows)} metric(s) compared: {sum(r.verdict == 'match' for r in rows)} match, "
+                 f"{sum(r.verdict.startswith('within') for r in rows)} within tolerance, "
                  f"{sum(r.verdict.startswith('machine') for r in rows)} timing(s) reported, {bad} problem(s).")
     return "\n".join(lines) + "\n"
 
@@ -128,7 +135,6 @@ def record(path: Path, ids: list[str], rows: list[Row], keep: int = 100) -> None
     import os
     import platform
 
-    from scoring.checks.throughput import cpu_name
     from scoring.runner import git_commit
 
     try:
@@ -143,7 +149,8 @@ def record(path: Path, ids: list[str], rows: list[Row], keep: int = 100) -> None
     history.append({
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
-        "machine": f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
+        "machine": f"{machine.cpu_name()} ({machine.isa_level()}), {os.cpu_count()} cores, "
+                   f"{platform.system()} {platform.machine()}",
         "entries": ids,
         "results": dict(sorted(per_result.items())),
         "matched": not failed(rows),

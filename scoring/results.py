@@ -28,6 +28,7 @@ class Provenance(BaseModel):
     model: dict = {}
     libraries: dict[str, str] = {}
     device: str = "cpu"
+    cpu: dict = {}  # model, instruction-set level, kernel-selecting flags and overrides (scoring/machine.py)
     python: str = ""
     platform: str = ""
     seed: int = 0
@@ -57,6 +58,8 @@ class Result(BaseModel):
     key: str
     metrics: dict[str, float | int] = {}
     reason: str | None = None
+    reason_code: str | None = None  # an unavailable result's reason as data (scoring/reasons.py)
+    reason_params: dict = {}
     config: dict = {}
     details: dict = {}
     evidence: Evidence | None = None

@@ -16,10 +16,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scoring import __version__, registry, results
+from scoring import __version__, machine, reasons, registry, results
 from scoring.check import Context, Outcome, Shard
 from scoring.entries import CheckSpec, Entry, Limits
-from scoring.executors.task import Task, TaskOutcome, Unit, _guarded, _now, _tidy_outcome, execute  # noqa: F401
+from scoring.executors.task import Task, TaskOutcome, Unit, _guarded, _now, _tidy_outcome, execute, task_outcome  # noqa: F401
 from scoring.keys import code_versions, shard_keys, unit_key
 
 DEFAULT_TIME_S = 4 * 3600.0
@@ -95,6 +95,7 @@ def make_result(unit: Unit, done: TaskOutcome, commit: str | None, seed: int) ->
         model=outcome.model,
         libraries=outcome.libraries,
         device="cpu",
+        cpu=machine.describe(),
         python=platform.python_version(),
         platform=f"{platform.system()} {platform.machine()}",
         seed=seed,
@@ -110,6 +111,8 @@ def make_result(unit: Unit, done: TaskOutcome, commit: str | None, seed: int) ->
         key=unit.key,
         metrics=outcome.metrics,
         reason=done.reason,
+        reason_code=done.reason_code,
+        reason_params=done.reason_params,
         config=unit.args.model_dump(mode="json"),
         details=outcome.details,
         provenance=provenance,
@@ -153,6 +156,7 @@ class _Gather:
     records: list[dict | None]
     failures: list[str] = field(default_factory=list)
     statuses: set[str] = field(default_factory=set)
+    codes: list[tuple[str, dict]] = field(default_factory=list)  # (code, params) of unavailable shards
 
     @property
     def complete(self) -> bool:
@@ -166,12 +170,14 @@ def _merge(g: _Gather, ctx: Context) -> TaskOutcome:
     if g.failures:
         status = "unavailable" if g.statuses == {"unavailable"} else "failed"
         shown = "; ".join(g.failures[:3]) + (f"; and {len(g.failures) - 3} more" if len(g.failures) > 3 else "")
-        return TaskOutcome(status, shown, started_at=started, duration_s=duration)
+        code, params = g.codes[0] if status == "unavailable" and g.codes else (None, {})
+        return TaskOutcome(status, shown, started_at=started, duration_s=duration, reason_code=code,
+                           reason_params=params)
     u = g.unit
-    status, reason, outcome = _guarded(
+    status, reason, merged = _guarded(
         lambda: _tidy_outcome(u.check.merge(u.entry, u.args, ctx, [r["partial"] for r in g.records])))
-    return TaskOutcome(status, reason, outcome=outcome, started_at=started, duration_s=duration,
-                       threads=next((r["threads"] for r in records if r.get("threads")), {}))
+    return task_outcome(status, reason, outcome=merged, started_at=started, duration_s=duration,
+                   threads=next((r["threads"] for r in records if r.get("threads")), {}))
 
 
 def _shards(unit: Unit, ctx: Context) -> list[Shard] | None:
@@ -204,8 +210,11 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
             report.kept.append((before, make_result(unit, done, commit, ctx.seed)))  # never lose measured evidence
             return
         if (done.status == "unavailable" and before is not None and before.status == "unavailable"
-                and before.key == unit.key and before.reason == done.reason):
-            report.skipped.append(unit)  # retried, still missing the same thing: the file stays as it was
+                and before.key == unit.key and (reasons.here(done.reason_code) or (
+                    before.reason_code, before.reason_params) == (done.reason_code, done.reason_params))):
+            # retried, and either still missing the same thing or missing something only this machine lacks
+            # (network, data, a package): it learnt nothing about the entry, so the file stays byte for byte
+            report.skipped.append(unit)
             return
         try:
             result = make_result(unit, done, commit, ctx.seed)
@@ -257,6 +266,8 @@ def score(catalog: dict[str, Entry], ctx: Context, results_dir: Path, only: list
             else:
                 g.failures.append(f"shard {task.shard.name}: {done.reason}")
                 g.statuses.add(done.status)
+                if done.reason_code:
+                    g.codes.append((done.reason_code, done.reason_params))
             g.records = [record_ if k == task.shard_key else r for k, r in zip(g.keys, g.records, strict=True)]
             if g.complete:
                 record(g.unit, _merge(g, ctx))

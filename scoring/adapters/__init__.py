@@ -95,10 +95,9 @@ def require_pinned_package(entry: Entry, module: str | None, distribution: str |
     try:
         dist = metadata.distribution(source.package)
     except metadata.PackageNotFoundError:
-        raise Unavailable(f"package {source.package}=={source.version} is not installed "
-                          f"(pip install {source.package}=={source.version})") from None
+        raise Unavailable("package-missing", package=source.package, version=source.version) from None
     if dist.version != source.version:
-        raise Unavailable(f"installed {source.package} {dist.version}, the entry pins {source.version}")
+        raise Unavailable("package-version", package=source.package, installed=dist.version, version=source.version)
     imported = importlib.import_module(module) if module else None
     if imported is not None:
         where = Path(imported.__file__).resolve()

@@ -114,25 +114,23 @@ def _gguf_path(entry: Entry, gguf_file: str | None, models_dir: Path | None = No
 
         folder = wheels.model_path(source, models_dir or data.default_models_dir())
         if folder is None:
-            raise Unavailable(f"the model's wheels ({', '.join(w.package for w in source.wheels)}) are not fetched "
-                              "yet; run `unfragile fetch` (or `unfragile score --fetch`)")
+            raise Unavailable("wheels-not-fetched", packages=", ".join(w.package for w in source.wheels))
         shipped = sorted(n for n in source.files if n.endswith(".gguf"))
         chosen = [n for n in shipped if gguf_file is None or Path(n).name == gguf_file]
         if len(chosen) != 1:
-            raise Unavailable(f"the entry pins GGUF files: {', '.join(shipped) or 'none'}; name one with gguf_file")
+            raise Unavailable("gguf-choice", where="the entry pins", files=", ".join(shipped) or "none")
         path = (folder / chosen[0]).resolve()
         if data.sha256_file(path) != source.files[chosen[0]]:
-            raise Unavailable(f"the fetched {chosen[0]} no longer matches its pinned sha256: fetch again")
+            raise Unavailable("fetched-file-changed", files=chosen[0])
         return path, {"wheels": {w.package: w.version for w in source.wheels}}
     if not isinstance(source, PyPISource):
-        raise Unavailable("causal-lm scoring here loads GGUF files shipped in pinned PyPI packages or wheels "
-                          f"(this entry's source is {source.type!r})")
+        raise Unavailable("gguf-source", source=source.type)
     _, provenance = require_pinned_package(entry, None)
     shipped = [f for f in metadata.distribution(source.package).files or [] if f.name.endswith(".gguf")]
     chosen = [f for f in shipped if gguf_file is None or f.name == gguf_file]
     if len(chosen) != 1:
         names = ", ".join(f.name for f in shipped) or "none"
-        raise Unavailable(f"package {source.package} ships GGUF files: {names}; name one with gguf_file")
+        raise Unavailable("gguf-choice", where=f"package {source.package} ships", files=names)
     return Path(chosen[0].locate()).resolve(), provenance
 
 
@@ -170,12 +168,12 @@ def load(entry: Entry, gguf_file: str | None, max_bytes: int = 2 << 30, models_d
     path, provenance = _gguf_path(entry, gguf_file, models_dir)
     size = path.stat().st_size
     if size > max_bytes:
-        raise Unavailable(f"{path.name} is {size:,} bytes, above the cap of {max_bytes:,}")
+        raise Unavailable("file-too-large", file=path.name, size=size, cap=max_bytes)
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
-    except ImportError as err:
-        raise Unavailable(f"transformers is needed to load {path.name} ({err})") from None
+    except ImportError:
+        raise Unavailable("library-missing", package="transformers", version="5.24.0") from None
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     hf.use_all_cores()

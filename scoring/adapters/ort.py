@@ -24,7 +24,7 @@ def require() -> None:
         try:
             metadata.version(package)
         except metadata.PackageNotFoundError:
-            raise Unavailable(f"{package} is not installed (pip install {package}=={pin})") from None
+            raise Unavailable("library-missing", package=package, version=pin) from None
 
 
 def export_logits(model, sample: dict, path: Path, opset: int = 17) -> None:

@@ -2,9 +2,19 @@
 
 Every MatMul whose second input is a constant 2-D weight becomes an integer product:
 
-- weights: symmetric int8 per output channel (scale = max|w| / 127 of each column), fixed once;
+- weights: symmetric 7-bit per output channel (scale = max|w| / 63 of each column, values in
+  -63..63), fixed once;
 - activations: symmetric 8-bit per token, at run time: each row of the input (one token's vector)
-  gets its own scale max|x| / 127.
+  gets its own scale max|x| / 127 (uint8 values 1..255 around the zero point 128).
+
+Why 7-bit weights: ONNX Runtime multiplies uint8 activations by int8 weights. On a CPU with
+AVX-512 VNNI each product is accumulated in 32 bits; on AVX2 (and AVX-512 without VNNI) the kernel
+first adds pairs of products in a saturating 16-bit lane (``vpmaddubsw``). With weights up to 127
+a pair reaches 2 x 255 x 127 = 64,770 and clips at 32,767, so the same model gave other numbers, and
+on some hosts garbage. With weights up to 63 a pair is at most 2 x 255 x 63 = 32,130: no path
+saturates, every integer sum is exact, and the result is the same on every x86 CPU (the remedy
+ONNX Runtime's quantisation docs call ``reduce_range``). ``integer_ranges`` reads the bounds back
+from a written graph, and the tests hold them under the limit.
 
 Why per token: dynamic quantisation per tensor (ONNX Runtime's ``quantize_dynamic``) takes one
 scale for the whole batch, so one token with a large activation (the outliers BERT-style encoders
@@ -13,8 +23,8 @@ batched with it. Per token, a sentence's numbers depend on that sentence only. O
 fine-tuned on SST-2 it flips about a third as many predictions as per-tensor, at the same speed
 (``make bench``).
 
-Per MatMul(A, W) the graph computes s = max(ReduceMax(|A|) / 127, tiny) over A's last axis,
-q = QuantizeLinear(A / s, 1, 128) (uint8 with zero point 128: ONNX Runtime's fast u8 x s8 kernels),
+Per MatMul(A, W) the graph computes s = max(ReduceMax(|A|) / A_MAX, tiny) over A's last axis,
+q = QuantizeLinear(A / s, 1, A_ZERO) (uint8 with zero point 128: ONNX Runtime's fast u8 x s8 kernels),
 then MatMulIntegerToFloat(q, W_int8, 1, w_scale, 128, 0) * s. An input shared by several MatMuls
 (query, key and value) is quantised once. Gemm nodes (a pooler, a classification head: one token
 each) stay float32.
@@ -27,17 +37,20 @@ from pathlib import Path
 
 from scoring.adapters import ort
 
-VERSION = "1"  # bump when a change here can move a measured number (see scoring/code.py)
+VERSION = "2"  # bump when a change here can move a measured number (see scoring/code.py)
 
 TINY = 1e-30  # the smallest scale: an all-zero row quantises to zeros instead of dividing by zero
+W_MAX = 63  # largest |weight| code: see "Why 7-bit weights" above
+A_MAX, A_ZERO = 127, 128  # activation codes lie in A_ZERO - A_MAX .. A_ZERO + A_MAX (uint8)
+PAIR_LIMIT = 32767  # a 16-bit lane: the sum of two uint8 x int8 products must stay within it
 
 
 def _weight_int8(w):
     """(int8 weights, float32 scale per output column) of a (K, N) float matrix."""
     import numpy as np
 
-    scale = np.maximum(np.abs(w).max(axis=0), TINY) / 127
-    return np.clip(np.round(w / scale), -127, 127).astype(np.int8), scale.astype(np.float32)
+    scale = np.maximum(np.abs(w).max(axis=0), TINY) / W_MAX
+    return np.clip(np.round(w / scale), -W_MAX, W_MAX).astype(np.int8), scale.astype(np.float32)
 
 
 def quantize_per_token(source: Path, target: Path) -> int:
@@ -50,8 +63,8 @@ def quantize_per_token(source: Path, target: Path) -> int:
     graph = model.graph
     weights = {t.name: t for t in graph.initializer if len(t.dims) == 2}
     added = [numpy_helper.from_array(np.asarray(v, dtype), name) for name, v, dtype in (
-        ("int8/inv127", 1 / 127, np.float32), ("int8/tiny", TINY, np.float32), ("int8/one", 1.0, np.float32),
-        ("int8/zp_a", 128, np.uint8), ("int8/zp_w", 0, np.int8))]
+        ("int8/inv_a_max", 1 / A_MAX, np.float32), ("int8/tiny", TINY, np.float32), ("int8/one", 1.0, np.float32),
+        ("int8/zp_a", A_ZERO, np.uint8), ("int8/zp_w", 0, np.int8))]
     nodes, quantised, count = [], {}, 0
     for node in graph.node:
         if node.op_type != "MatMul" or node.input[1] not in weights:
@@ -66,7 +79,7 @@ def quantize_per_token(source: Path, target: Path) -> int:
             nodes += [
                 helper.make_node("Abs", [a], [q + "abs"]),
                 helper.make_node("ReduceMax", [q + "abs"], [q + "max"], axes=[-1], keepdims=1),
-                helper.make_node("Mul", [q + "max", "int8/inv127"], [q + "s0"]),
+                helper.make_node("Mul", [q + "max", "int8/inv_a_max"], [q + "s0"]),
                 helper.make_node("Max", [q + "s0", "int8/tiny"], [q + "s"]),
                 helper.make_node("Div", [a, q + "s"], [q + "x"]),
                 helper.make_node("QuantizeLinear", [q + "x", "int8/one", "int8/zp_a"], [q + "q"]),
@@ -84,6 +97,36 @@ def quantize_per_token(source: Path, target: Path) -> int:
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     onnx.save(model, str(target))
     return count
+
+
+def integer_ranges(path: Path) -> list[dict]:
+    """For each integer product of a graph written by ``quantize_per_token``: the largest uint8 activation
+    code that can reach it, the largest |int8 weight|, and the largest sum of two products (``pair``),
+    read from the graph itself (zero points, the activation scale's divisor, the weight codes)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    out = []
+    for node in graph.node:
+        if node.op_type != "MatMulIntegerToFloat":
+            continue
+        quant = producer[node.input[0]]  # QuantizeLinear(A / s, 1, zero point)
+        if quant.op_type != "QuantizeLinear" or float(consts[quant.input[1]]) != 1.0:
+            raise ValueError(f"{node.name or node.output[0]}: activations are not quantised by this module")
+        divide = producer[quant.input[0]]
+        scale = producer[divide.input[1]]  # Max(Mul(ReduceMax|A|, 1 / a_max), tiny)
+        inverse = next(consts[i] for i in producer[scale.input[0]].input if i in consts)
+        a_max = round(1 / float(inverse))  # |A / s| <= a_max, so codes lie within zero point +- a_max
+        zero = int(consts[quant.input[2]])
+        a_code = min(255, zero + a_max)
+        w_code = int(np.abs(consts[node.input[1]].astype(np.int32)).max())
+        out.append({"node": node.output[0], "activation_max": a_code, "weight_max": w_code,
+                    "pair": 2 * a_code * w_code})
+    return out
 
 
 def int8_classifier(model, tokenizer, threads: int) -> ort.Logits:

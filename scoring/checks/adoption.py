@@ -13,6 +13,7 @@ import os
 import urllib.error
 import urllib.request
 
+from scoring import reasons
 from scoring.check import Check, Context, Outcome, Unavailable, machine
 from scoring.entries import Entry, HubSource, PyPISource, WheelsSource
 from scoring.registry import register
@@ -27,9 +28,9 @@ def _get_json(url: str, timeout: float = 20.0) -> dict:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read(1 << 20))
     except urllib.error.HTTPError as err:
-        raise Unavailable(f"{url} answered HTTP {err.code}") from None
+        raise Unavailable("http-error", url=url, status=err.code) from None
     except (urllib.error.URLError, OSError, ValueError) as err:
-        raise Unavailable(f"could not read {url} (no network here?): {getattr(err, 'reason', err)}") from None
+        raise Unavailable("url-unreachable", url=url, error=reasons.error_name(getattr(err, "reason", err))) from None
 
 
 def hub_snapshot(source: HubSource) -> tuple[dict, dict]:
@@ -38,7 +39,7 @@ def hub_snapshot(source: HubSource) -> tuple[dict, dict]:
     try:
         info = HfApi().model_info(source.repo, expand=["downloads", "likes"])
     except Exception as err:  # network errors come from several libraries
-        raise Unavailable(f"the Hub API could not be reached for {source.repo} ({type(err).__name__}: {err})") from None
+        raise Unavailable("hub-api-unreachable", repo=source.repo, error=reasons.error_name(err)) from None
     metrics = {k: int(v) for k, v in (("downloads", info.downloads), ("likes", info.likes)) if v is not None}
     return metrics, {"source": f"Hugging Face Hub API, model {source.repo}", "period": "downloads in the last 30 days"}
 
@@ -48,7 +49,7 @@ def pypi_snapshot(package: str) -> tuple[dict, dict]:
     data = _get_json(f"{base}/packages/{package.lower()}/recent")
     last_month = (data.get("data") or {}).get("last_month")
     if not isinstance(last_month, int):
-        raise Unavailable(f"pypistats.org gave no monthly download count for {package}")
+        raise Unavailable("no-download-count", package=package)
     return {"downloads": last_month}, {"source": f"pypistats.org, package {package}",
                                        "period": "downloads in the last month"}
 
@@ -71,6 +72,6 @@ class Adoption(Check):
         elif isinstance(source, WheelsSource):
             metrics, details = pypi_snapshot(source.wheels[0].package)
         else:
-            raise Unavailable(f"no registry counts the use of a {source.type} source")
+            raise Unavailable("no-registry", source=source.type)
         return Outcome(metrics=metrics, details={**details, "note": "a dated snapshot; the date is the result's"},
                        model=source.pins())

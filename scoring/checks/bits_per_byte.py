@@ -33,7 +33,7 @@ from scoring.registry import register
 LN2 = math.log(2)
 # A language model's log-likelihoods move in the last float32 digits with the thread count; a
 # compressor's never do. 1e-4 bits per byte is far below any difference the site reports.
-_LM_TOL = {"tolerance": "stochastic", "abs_tol": 1e-4}
+_LM_TOL = {"tolerance": "close", "abs_tol": 1e-4}
 BPB = Metric("Bits per byte", "bits/byte", False, "-sum(ll) / (sum(bytes) ln 2) over documents",
              interval=("bits_per_byte_ci_low", "bits_per_byte_ci_high"), **_LM_TOL)
 
@@ -119,7 +119,7 @@ class BitsPerByte(corpus.CorpusCheck):
         "bits_per_byte_ci_high": Metric("Bits per byte 95% CI high", "bits/byte", False,
                                         "95% bootstrap interval over documents, high end", **_LM_TOL),
         "byte_perplexity": Metric("Byte perplexity", "other", False, "2 ** bits_per_byte",
-                                  tolerance="stochastic", abs_tol=5e-4),
+                                  tolerance="close", abs_tol=5e-4),
         **CORPUS_METRICS,
         "tokens": Metric("Tokens scored", "count", None),
         "bytes_per_token": Metric("Bytes per token", "other", None),

@@ -16,8 +16,8 @@ from pydantic import Field
 from scoring import adapters, data
 from scoring.check import Check, Context, Metric, Outcome
 from scoring.checks.classification import ClassifierChoice
-from scoring.checks.throughput import cpu_name
 from scoring.entries import Entry
+from scoring.machine import cpu_name
 from scoring.metrics import SECONDS, SENTENCES_PER_S, N
 from scoring.registry import register
 

@@ -44,7 +44,7 @@ class Record(BaseModel):
     reference_pred: Literal[0, 1]
 
 
-TOL = {"tolerance": "stochastic", "abs_tol": 1e-5}  # runtime float sums follow the thread count
+TOL = {"tolerance": "close", "abs_tol": 1e-5}  # runtime float sums follow the thread count
 
 
 def derive_parity(records: list[dict]) -> dict:
@@ -83,7 +83,7 @@ class ExportParity(Check):
                  for f in data.dataset_files(ctx, args.dataset, s)}
         ref = ctx.catalog.get(args.reference)
         if ref is None:
-            raise Unavailable(f"no entry {args.reference!r} to compare with")
+            raise Unavailable("no-reference-entry", reference=args.reference)
         return {**files, f"reference:{args.reference}": _reference_key(ref)}
 
     def derive(self, records: list[dict], result) -> Derived:

@@ -65,9 +65,9 @@ class OnnxParity(Check):
     record_id = ("i",)
     metrics = {
         "max_prob_diff": Metric("Largest P(positive) gap, ONNX vs PyTorch", "fraction", False,
-                                tolerance="stochastic", abs_tol=1e-4),
+                                tolerance="close", abs_tol=1e-4),
         "mean_prob_diff": Metric("Mean P(positive) gap, ONNX vs PyTorch", "fraction", False,
-                                 tolerance="stochastic", abs_tol=1e-5),
+                                 tolerance="close", abs_tol=1e-5),
         "prediction_agreement": Metric("Same label in ONNX Runtime as in PyTorch", "fraction", True),
         "n": N,
     }

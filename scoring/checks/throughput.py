@@ -22,6 +22,7 @@ from scoring.adapters import hf
 from scoring.adapters.hf_classifier import PRECISION, ClassifierOptions, quantized, quantized_libraries
 from scoring.check import Args, Check, Context, Derived, Metric, Outcome, machine
 from scoring.entries import Entry
+from scoring.machine import cpu_name
 from scoring.metrics import PARAMETERS, SECONDS, SENTENCES_PER_S, THREADS, N
 from scoring.registry import register
 
@@ -69,16 +70,6 @@ class ThroughputArgs(Args):
             raise ValueError("options.quantize int8-onnx exports a classifier's logits: use head classifier, "
                              "or quantize int8 for an encoder")
         return self
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def reference_model(ref: ReferenceShape, model, head: str, seed: int):

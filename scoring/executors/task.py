@@ -57,18 +57,21 @@ class TaskOutcome:
     started_at: str = ""
     duration_s: float = 0.0
     threads: dict = field(default_factory=dict)  # thread counts in the child: they can move float results
+    reason_code: str | None = None  # an ``unavailable`` outcome's code and parameters (scoring/reasons.py)
+    reason_params: dict = field(default_factory=dict)
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _guarded(fn, limits: Limits | None = None) -> tuple[str, str | None, object]:
-    """Call fn(); turn the check's own errors into (status, reason, None)."""
+def _guarded(fn, limits: Limits | None = None) -> tuple[str, str | Unavailable | None, object]:
+    """Call fn(); turn the check's own errors into (status, reason, None); an ``unavailable`` reason is the
+    exception itself (its code and parameters travel with the outcome)."""
     try:
         return "ok", None, fn()
     except Unavailable as err:
-        return "unavailable", str(err), None
+        return "unavailable", err, None
     except MemoryError as err:
         limit = f" (memory limit {limits.memory_mb} MiB)" if limits and limits.memory_mb else ""
         return "failed", f"MemoryError{': ' + str(err) if str(err) else ''}{limit}", None
@@ -84,20 +87,27 @@ def _tidy_outcome(outcome: Outcome) -> Outcome:
     return dataclasses.replace(outcome, metrics=results.tidy(outcome.metrics), details=results.tidy(outcome.details))
 
 
+def task_outcome(status: str, reason: str | Unavailable | None, **fields) -> TaskOutcome:
+    """A TaskOutcome from ``_guarded``'s answer: an Unavailable gives its sentence, code and parameters."""
+    if isinstance(reason, Unavailable):
+        return TaskOutcome(status, str(reason), reason_code=reason.code, reason_params=reason.params, **fields)
+    return TaskOutcome(status, reason, **fields)
+
+
 def execute(task: Task, ctx: Context) -> TaskOutcome:
     """Run a task's check code in this process; never raises for the check's own errors."""
     started, t0 = _now(), time.perf_counter()
     unit = task.unit
     if task.shard is None:
         status, reason, value = _guarded(lambda: _tidy_outcome(unit.check.run(unit.entry, unit.args, ctx)), task.limits)
-        out = TaskOutcome(status, reason, outcome=value)
+        out = task_outcome(status, reason, outcome=value)
     else:
         def shard() -> dict:
             partial = unit.check.run_shard(unit.entry, unit.args, ctx, task.shard)
             # stored partials and fresh ones must merge alike, so both go through JSON
             return json.loads(json.dumps(partial, allow_nan=False))
         status, reason, value = _guarded(shard, task.limits)
-        out = TaskOutcome(status, reason, partial=value)
+        out = task_outcome(status, reason, partial=value)
     out.started_at, out.duration_s = started, round(time.perf_counter() - t0, 3)
     out.threads = thread_counts()
     return out

@@ -13,7 +13,7 @@ from conftest import model_entry, score_architecture, write_model_yaml
 from tiny_hf import WORDS, build_tiny
 
 from scoring.adapters import hf, ort
-from scoring.adapters.hf_classifier import HFClassifier, label_indices
+from scoring.adapters.hf_classifier import PRECISION, HFClassifier, label_indices
 from scoring.check import Unavailable
 from scoring.entries import Entry
 from unfragile.cli import main
@@ -170,8 +170,45 @@ def test_int8_onnx_variant_runs_in_onnx_runtime_and_stays_close(tiny_model):
     assert len(int8) == len(SENTENCES) and all(0 <= p <= 1 for p in int8)
     gap = max(abs(a - b) for a, b in zip(int8, clf._fp32_scores, strict=True))
     assert 0 < gap < 0.5  # int8 moves the numbers a little, it is still the same model
-    assert clf.model["precision"] == "int8 dynamic (ONNX Runtime; activations per token, weights per output channel)"
+    assert clf.model["precision"] == PRECISION["int8-onnx"]
     assert set(clf.libraries) >= {"onnxruntime", "onnx", "torch"}
+
+
+def test_int8_onnx_integer_products_cannot_saturate_on_any_x86_kernel(tiny_model, tmp_path):
+    """AVX2 (and AVX-512 without VNNI) add two uint8 x int8 products in a saturating 16-bit lane before
+    widening; VNNI does not. Read back from the written graph, no pair may exceed 32,767, so every path
+    computes the same integers."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from scoring.adapters import ort_int8
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model).eval()
+    sample = AutoTokenizer.from_pretrained(tiny_model)(SENTENCES[:2], padding=True, return_tensors="pt")
+    ort.export_logits(model, sample, tmp_path / "fp32.onnx")
+    count = ort_int8.quantize_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    ranges = ort_int8.integer_ranges(tmp_path / "int8.onnx")
+    assert count == len(ranges) > 0
+    assert max(r["pair"] for r in ranges) <= ort_int8.PAIR_LIMIT
+    assert {r["activation_max"] for r in ranges} == {255}  # the full uint8 range reaches the products
+    assert max(r["weight_max"] for r in ranges) == ort_int8.W_MAX  # every channel's largest weight is coded 63
+    # the check itself can fail: 8-bit weights would reach 2 x 255 x 127 = 64,770
+    old = ort_int8.W_MAX
+    try:
+        ort_int8.W_MAX = 127
+        ort_int8.quantize_per_token(tmp_path / "fp32.onnx", tmp_path / "int8-full.onnx")
+    finally:
+        ort_int8.W_MAX = old
+    assert max(r["pair"] for r in ort_int8.integer_ranges(tmp_path / "int8-full.onnx")) == 64770
+
+
+def test_pytorch_int8_quantises_activations_to_7_bits():
+    """PyTorch's dynamic int8 Linear on x86 reduces the activation range for the same 16-bit reason."""
+    import inspect
+
+    from torch.ao.nn.quantized.dynamic.modules import linear
+
+    assert "reduce_range=True" in inspect.getsource(linear.Linear.forward)
+    assert torch.backends.quantized.engine in ("x86", "fbgemm")
 
 
 def _hf_entries(project: Path, model_dir: Path) -> None:
@@ -279,7 +316,7 @@ def test_int8_onnx_throughput_runs_onnx_runtime_and_its_key_carries_the_module(t
                  max_position_embeddings: 128, num_labels: 2}
 """
     r = score_architecture(tiny_project, project_args, checks, "throughput-int8-onnx")
-    assert r["details"]["precision"] == "int8 dynamic (ONNX Runtime; activations per token, weights per output channel)"
+    assert r["details"]["precision"] == PRECISION["int8-onnx"]
     assert "onnxruntime" in r["provenance"]["libraries"]
     assert "scoring.adapters.ort_int8" in r["provenance"]["code"]
 
