@@ -63,12 +63,9 @@ def modules() -> list[str]:
 def machine() -> dict:
     import psutil
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    from scoring import machine as cpu_info
+
+    described = cpu_info.describe()
     libraries = {}
     for name in ("torch", "transformers", "ray", "mkdocs"):
         try:
@@ -77,7 +74,9 @@ def machine() -> dict:
             libraries[name] = metadata.version(name)
         except Exception:
             continue
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+    return {"cpu": described["model"], "isa": described["isa"], "cpu_flags": described["flags"],
+            **({"kernel_overrides": described["kernel_overrides"]} if "kernel_overrides" in described else {}),
+            "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
             "os": f"{platform.system()} {platform.release()} {platform.machine()}",
             "python": platform.python_version(), "libraries": libraries, "gpu": None,
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
@@ -230,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no benchmark module {', '.join(unknown)}; available: {', '.join(names)}", file=sys.stderr)
         return 2
     info = machine()
+    print(f"machine: {info['cpu']}, instruction set {info['isa']} ({' '.join(info['cpu_flags'])}), "
+          f"{info['cores']} cores", flush=True)
     results = []
     for name in wanted:
         print(f"== {name}", flush=True)

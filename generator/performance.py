@@ -27,6 +27,7 @@ class _Row(BaseModel):
 class _Machine(BaseModel):
     model_config = ConfigDict(extra="ignore")
     cpu: str = "unknown"
+    isa: str = "not recorded"
     cores: int | None = None
     memory_gib: float | None = None
     os: str = "unknown"
@@ -148,7 +149,7 @@ def _module_load(b: _Module, machine: _Machine | None) -> str:
 
 def _machine(m: _Machine) -> list[tuple[str, str]]:
     libs = ", ".join(f"{k} {v}" for k, v in sorted(m.libraries.items())) or "—"
-    return [("CPU", m.cpu), ("cores", str(m.cores) if m.cores is not None else "unknown"),
+    return [("CPU", m.cpu), ("instruction set", m.isa), ("cores", str(m.cores) if m.cores is not None else "unknown"),
             ("memory", f"{m.memory_gib:g} GiB" if m.memory_gib is not None else "unknown"),
             ("GPU", m.gpu or "none"), ("OS", m.os), ("Python", m.python), ("libraries", libs)]
 

@@ -26,3 +26,15 @@ CORPUS_METRICS = {"documents": DOCUMENTS, "text_bytes": TEXT_BYTES, "bad_lines":
 
 SENTENCES_PER_S = machine("Sentences per second", description="sentences per second, best pass")
 SECONDS = machine("Seconds (best pass)", "seconds", False, "best pass over the sentences")
+# Speed that compares across machines and moments: each round times the check's pass and then a fixed
+# reference workload on the same cores (scoring/reference_work.py); the ratio is what ranks.
+SENTENCES_PER_UNIT = Metric("Sentences per reference unit", "other", True,
+                            "sentences classified in the time this machine takes for one unit of the reference "
+                            "workload on the same cores, timed in turns with it (median over rounds)",
+                            tolerance="machine", interval=("sentences_per_unit_low", "sentences_per_unit_high"))
+SENTENCES_PER_UNIT_LOW = machine("Sentences per reference unit, slowest round", "other", True)
+SENTENCES_PER_UNIT_HIGH = machine("Sentences per reference unit, fastest round", "other", True)
+REFERENCE_SECONDS = machine("Reference unit seconds (best round)", "seconds", False,
+                            "one unit of the reference workload on each core used, side by side")
+RELATIVE_SPEED_METRICS = {"sentences_per_unit": SENTENCES_PER_UNIT, "sentences_per_unit_low": SENTENCES_PER_UNIT_LOW,
+                          "sentences_per_unit_high": SENTENCES_PER_UNIT_HIGH, "reference_seconds": REFERENCE_SECONDS}

@@ -2,18 +2,20 @@
 
 Every MatMul whose second input is a constant 2-D weight becomes an integer product:
 
-- weights: symmetric 7-bit per output channel (scale = max|w| / 63 of each column, values in
-  -63..63), fixed once;
+- weights: symmetric per output channel with codes -64..64 (scale = max|w| / 64 of each column),
+  fixed once;
 - activations: symmetric 8-bit per token, at run time: each row of the input (one token's vector)
   gets its own scale max|x| / 127 (uint8 values 1..255 around the zero point 128).
 
-Why 7-bit weights: ONNX Runtime multiplies uint8 activations by int8 weights. On a CPU with
+Why weights stop at 64: ONNX Runtime multiplies uint8 activations by int8 weights. On a CPU with
 AVX-512 VNNI each product is accumulated in 32 bits; on AVX2 (and AVX-512 without VNNI) the kernel
 first adds pairs of products in a saturating 16-bit lane (``vpmaddubsw``). With weights up to 127
 a pair reaches 2 x 255 x 127 = 64,770 and clips at 32,767, so the same model gave other numbers, and
-on some hosts garbage. With weights up to 63 a pair is at most 2 x 255 x 63 = 32,130: no path
-saturates, every integer sum is exact, and the result is the same on every x86 CPU (the remedy
-ONNX Runtime's quantisation docs call ``reduce_range``). ``integer_ranges`` reads the bounds back
+on some hosts garbage. With weights up to 64 a pair is at most 2 x 255 x 64 = 32,640: no path
+saturates, every integer sum is exact, and the result is the same on every x86 CPU (ONNX Runtime's
+quantisation docs call the 7-bit version of this remedy ``reduce_range``). On a MiniLM classifier
+fine-tuned on SST-2, codes up to 64 agree with fp32 as often as codes up to 127 did (99.66% of 872
+sentences); up to 63, on 99.43%. ``integer_ranges`` reads the bounds back
 from a written graph, and the tests hold them under the limit.
 
 Why per token: dynamic quantisation per tensor (ONNX Runtime's ``quantize_dynamic``) takes one
@@ -40,7 +42,7 @@ from scoring.adapters import ort
 VERSION = "2"  # bump when a change here can move a measured number (see scoring/code.py)
 
 TINY = 1e-30  # the smallest scale: an all-zero row quantises to zeros instead of dividing by zero
-W_MAX = 63  # largest |weight| code: see "Why 7-bit weights" above
+W_MAX = 64  # largest |weight| code: see "Why weights stop at 64" above
 A_MAX, A_ZERO = 127, 128  # activation codes lie in A_ZERO - A_MAX .. A_ZERO + A_MAX (uint8)
 PAIR_LIMIT = 32767  # a 16-bit lane: the sum of two uint8 x int8 products must stay within it
 

@@ -2,7 +2,9 @@
 
 Times the adapter's own ``scores`` over the split's sentences, best of ``repeats`` passes, after one
 untimed warm-up pass; a trained adapter is trained first (not timed). One process, as the adapter
-runs it (lexicons are single-threaded Python).
+runs it (lexicons are single-threaded Python). Each pass is followed by one unit of the reference
+workload on one core (scoring/reference_work.py): sentences per reference unit is what compares
+across machines and moments.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from importlib import metadata
 
 from pydantic import Field
 
-from scoring import adapters, data
+from scoring import adapters, data, reference_work
 from scoring.check import Check, Context, Metric, Outcome
 from scoring.checks.classification import ClassifierChoice
 from scoring.entries import Entry
 from scoring.machine import cpu_name
-from scoring.metrics import SECONDS, SENTENCES_PER_S, N
+from scoring.metrics import RELATIVE_SPEED_METRICS, SECONDS, SENTENCES_PER_S, N
 from scoring.registry import register
 
 
@@ -26,13 +28,13 @@ class ClassifierThroughputArgs(ClassifierChoice):
     dataset: str = Field("sst2", description="dataset entry id")
     split: str = "dev"
     train_split: str | None = Field(None, description="split a trained adapter learns from first (not timed)")
-    repeats: int = Field(3, ge=1, le=20, description="timed passes; the fastest is reported")
+    repeats: int = Field(5, ge=1, le=20, description="timed passes; the fastest is reported")
 
 
 @register
 class ClassifierThroughput(Check):
     name = "classifier-throughput"
-    version = "1"
+    version = "2"
     exclusive = True  # timings are only fair with nothing else running
     Args = ClassifierThroughputArgs
     metrics = {
@@ -40,6 +42,7 @@ class ClassifierThroughput(Check):
         "seconds": SECONDS,
         "n": N,
         "repeats": Metric("Timed passes", "count", None),
+        **RELATIVE_SPEED_METRICS,
     }
 
     def adapters(self, entry: Entry, args: ClassifierThroughputArgs) -> list[str]:
@@ -61,21 +64,29 @@ class ClassifierThroughput(Check):
             clf.fit(*data.read_labelled_tsv(train.path), quiet)
             inputs[train.spec.path] = train.spec.sha256
         clf.scores(sentences[:64], quiet)  # warm-up: imports, caches, lazily built tables
-        times = []
-        load = [round(os.getloadavg()[0], 2)]
-        for _ in ctx.bar(range(args.repeats), desc="timing", unit="pass"):
+
+        def one_pass() -> float:
             t0 = time.perf_counter()
             clf.scores(sentences, quiet)
-            times.append(time.perf_counter() - t0)
+            return time.perf_counter() - t0
+
+        load = [round(os.getloadavg()[0], 2)]
+        with reference_work.Reference(1) as ref:
+            times, ref_times = reference_work.interleaved(
+                one_pass, ref, args.repeats, lambda it: ctx.bar(it, desc="timing", unit="pass"))
         load.append(round(os.getloadavg()[0], 2))
         best = min(times)
+        mid, low, high = reference_work.per_unit(len(sentences), times, ref_times)
         return Outcome(
             metrics={"sentences_per_s": len(sentences) / best, "seconds": best, "n": len(sentences),
-                     "repeats": args.repeats},
+                     "repeats": args.repeats, "sentences_per_unit": mid, "sentences_per_unit_low": low,
+                     "sentences_per_unit_high": high, "reference_seconds": min(ref_times)},
             details={"hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count()},
-                     "timing": {"repeats": args.repeats, "seconds": times, "load_average": load},
+                     "timing": {"repeats": args.repeats, "seconds": times, "reference_seconds": ref_times,
+                                "reference_cores": 1, "load_average": load},
                      "method": "the adapter's own scores() over every sentence of the split, one process; "
-                               "best of the timed passes after one warm-up"},
+                               "best of the timed passes after one warm-up; each pass followed by one unit of "
+                               "the reference workload on one core"},
             inputs=inputs,
             model=clf.model,
             libraries={"numpy": metadata.version("numpy"), **getattr(clf, "libraries", {})},

@@ -4,7 +4,9 @@ Times the length-sorted, dynamically padded batched path (best of ``repeats`` pa
 split) and counts tokens three ways: real tokens, tokens computed with dynamic padding, and tokens
 computed when every sentence is padded to ``fixed_length``. With a ``reference`` shape (e.g.
 BERT-base), a randomly initialised model of that shape runs the same token ids in the same run,
-alternating passes, so the speed ratio is measured on one machine under one load.
+alternating passes, so the speed ratio is measured on one machine under one load. Every pass is
+followed by one unit of the reference workload on each core the model's batches use
+(scoring/reference_work.py): sentences per reference unit compares across machines and moments.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from scoring import adapters, data
+from scoring import adapters, data, reference_work
 from scoring.adapters import hf
 from scoring.adapters.hf_classifier import PRECISION, ClassifierOptions, quantized, quantized_libraries
 from scoring.check import Args, Check, Context, Derived, Metric, Outcome, machine
 from scoring.entries import Entry
 from scoring.machine import cpu_name
-from scoring.metrics import PARAMETERS, SECONDS, SENTENCES_PER_S, THREADS, N
+from scoring.metrics import PARAMETERS, RELATIVE_SPEED_METRICS, SECONDS, SENTENCES_PER_S, THREADS, N
 from scoring.registry import register
 
 
@@ -116,10 +118,16 @@ def random_model(arch: Architecture, head: str, seed: int):
 ONNX_ENCODERS = "scoring.adapters.encoders"
 
 
+def _relative(count: int, times: list[float], ref_times: list[float]) -> dict[str, float]:
+    mid, low, high = reference_work.per_unit(count, times, ref_times)
+    return {"sentences_per_unit": mid, "sentences_per_unit_low": low, "sentences_per_unit_high": high,
+            "reference_seconds": min(ref_times)}
+
+
 @register
 class Throughput(Check):
     name = "throughput"
-    version = "2"
+    version = "3"
     exclusive = True  # timings are only fair with nothing else running
     Args = ThroughputArgs
     metrics = {
@@ -140,6 +148,7 @@ class Throughput(Check):
                                       "1 - parameters / reference_parameters"),
         "reference_parameters": Metric("Reference parameters", "parameters", None),
         "n": N,
+        **RELATIVE_SPEED_METRICS,
     }
 
     def derive(self, records: list[dict], result) -> Derived:
@@ -165,20 +174,26 @@ class Throughput(Check):
         unsorted = hf.padded_tokens(lengths, [list(range(i, min(i + bs, len(lengths)))) for i in range(0, len(lengths), bs)])
         fixed = len(lengths) * args.fixed_length
         enc.embed(sentences[: 2 * bs], None)  # warm-up
-        times = []
-        for _ in ctx.bar(range(args.repeats), desc="timing", unit="pass"):
+
+        def one_pass() -> float:
             t0 = time.perf_counter()
             enc.embed(sentences, None)
-            times.append(time.perf_counter() - t0)
+            return time.perf_counter() - t0
+
+        with reference_work.Reference(enc.model["threads"]) as ref:
+            times, ref_times = reference_work.interleaved(
+                one_pass, ref, args.repeats, lambda it: ctx.bar(it, desc="timing", unit="pass"))
         best = min(times)
         metrics = {"sentences_per_s": len(sentences) / best, "tokens_per_s": sum(lengths) / best, "seconds": best,
                    "real_tokens": sum(lengths), "padded_tokens": padded, "padded_tokens_unsorted": unsorted,
                    "padded_tokens_fixed": fixed, "padding_saving": 1 - padded / fixed,
-                   "threads": enc.model["threads"], "n": len(sentences)}
+                   "threads": enc.model["threads"], "n": len(sentences),
+                   **_relative(len(sentences), times, ref_times)}
         details = {"hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(), "machine": platform.machine()},
                    "precision": "as exported (int8 weights in the ONNX graph)", "runtime": enc.model["runtime"],
                    "batching": f"length-sorted batches of {bs}, each padded to its longest sentence",
-                   "timing": {"repeats": args.repeats, "seconds": times}}
+                   "timing": {"repeats": args.repeats, "seconds": times, "reference_seconds": ref_times,
+                              "reference_cores": enc.model["threads"]}}
         return Outcome(metrics=metrics, details=details, inputs={split.spec.path: split.spec.sha256},
                        model={**enc.model, "head": args.head}, libraries={"numpy": metadata.version("numpy")})
 
@@ -225,17 +240,19 @@ class Throughput(Check):
         for m in (model, reference):
             if m is not None:
                 one_pass(m, warm)
-        times, ref_times = [], []
-        for _ in ctx.bar(range(args.repeats), desc="timing", unit="pass"):
-            times.append(one_pass(model))
-            if reference is not None:
-                ref_times.append(one_pass(reference))
+        times, ref_times, unit_times = [], [], []
+        with reference_work.Reference(hf.use_all_cores()) as unit:
+            for _ in ctx.bar(range(args.repeats), desc="timing", unit="pass"):
+                times.append(one_pass(model))
+                unit_times.append(unit.seconds())
+                if reference is not None:
+                    ref_times.append(one_pass(reference))
         best = min(times)
         metrics = {
             "sentences_per_s": len(sentences) / best, "tokens_per_s": sum(lengths) / best, "seconds": best,
             "real_tokens": sum(lengths), "padded_tokens": padded, "padded_tokens_unsorted": unsorted,
             "padded_tokens_fixed": fixed, "padding_saving": 1 - padded / fixed, "threads": hf.use_all_cores(),
-            "n": len(sentences), **parameters,
+            "n": len(sentences), **parameters, **_relative(len(sentences), times, unit_times),
         }
         if reference is not None:
             metrics["speedup_vs_reference"] = min(ref_times) / best
@@ -249,7 +266,8 @@ class Throughput(Check):
             "batching": f"length-sorted batches of {bs}, each padded to its longest sentence, torch.inference_mode",
             "padding": {"fixed_length": args.fixed_length, "longest_sentence_tokens": max(lengths),
                         "saving": "1 - padded_tokens / (sentences x fixed_length)"},
-            "timing": {"repeats": args.repeats, "seconds": times},
+            "timing": {"repeats": args.repeats, "seconds": times, "reference_seconds": unit_times,
+                       "reference_cores": hf.use_all_cores()},
         }
         if reference is not None:
             details["reference"] = {**args.reference.model_dump(),

@@ -190,7 +190,7 @@ def test_int8_onnx_integer_products_cannot_saturate_on_any_x86_kernel(tiny_model
     assert count == len(ranges) > 0
     assert max(r["pair"] for r in ranges) <= ort_int8.PAIR_LIMIT
     assert {r["activation_max"] for r in ranges} == {255}  # the full uint8 range reaches the products
-    assert max(r["weight_max"] for r in ranges) == ort_int8.W_MAX  # every channel's largest weight is coded 63
+    assert max(r["weight_max"] for r in ranges) == ort_int8.W_MAX  # every channel's largest weight is coded 64
     # the check itself can fail: 8-bit weights would reach 2 x 255 x 127 = 64,770
     old = ort_int8.W_MAX
     try:
