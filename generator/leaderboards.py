@@ -14,9 +14,10 @@ from scoring.results import Result
 CHART_SERIES_MAX = 6  # entries drawn in a per-subset chart; the table and CSV hold all
 CHART_GROUPS_MAX = 15  # entries drawn in a per-entry chart
 # A timing's interval spans its rounds in one run; between runs and machines its ratio to the reference
-# workload drifts further (a CPU hog moved it by up to 10% in tests/scoring/test_fair_timing.py), so two
-# timed entries are told apart only when one's slowest round beats the other's fastest by this factor.
-TIMING_MARGIN = 1.25
+# workload drifts further (up to 15% from one process to the next here, quiet or beside a CPU hog: see
+# tests/scoring/test_fair_timing.py), so two timed entries are told apart only when one's low end beats
+# the other's high end by this factor.
+TIMING_MARGIN = 1.5
 
 
 @dataclass

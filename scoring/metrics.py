@@ -17,7 +17,7 @@ ACCURACY_METRICS = {"accuracy": ACCURACY, "accuracy_ci_low": ACCURACY_CI_LOW, "a
                     "n": N}
 
 PARAMETERS = Metric("Parameters", "parameters", None)
-THREADS = Metric("CPU threads", "count", None)
+THREADS = machine("CPU threads", "count", None, "threads the timed model ran on here (a property of the machine and run)")
 
 DOCUMENTS = Metric("Documents", "count", None, "documents read")
 TEXT_BYTES = Metric("Text bytes (UTF-8)", "bytes", None, "UTF-8 bytes of the text field, summed")
@@ -32,8 +32,10 @@ SENTENCES_PER_UNIT = Metric("Sentences per reference unit", "other", True,
                             "sentences classified in the time this machine takes for one unit of the reference "
                             "workload on the same cores, timed in turns with it (median over rounds)",
                             tolerance="machine", interval=("sentences_per_unit_low", "sentences_per_unit_high"))
-SENTENCES_PER_UNIT_LOW = machine("Sentences per reference unit, slowest round", "other", True)
-SENTENCES_PER_UNIT_HIGH = machine("Sentences per reference unit, fastest round", "other", True)
+SENTENCES_PER_UNIT_LOW = machine("Sentences per reference unit, low end", "other", True,
+                                 "slowest round (from five rounds on, the second slowest)")
+SENTENCES_PER_UNIT_HIGH = machine("Sentences per reference unit, high end", "other", True,
+                                  "fastest round (from five rounds on, the second fastest)")
 REFERENCE_SECONDS = machine("Reference unit seconds (best round)", "seconds", False,
                             "one unit of the reference workload on each core used, side by side")
 RELATIVE_SPEED_METRICS = {"sentences_per_unit": SENTENCES_PER_UNIT, "sentences_per_unit_low": SENTENCES_PER_UNIT_LOW,

@@ -9,26 +9,32 @@ unit of the reference. A load that slows both sides alike leaves the ratio where
 
 One unit on one core is a fixed amount of Python (word counting over a fixed text, like a lexicon) and
 of single-threaded float32 matrix products (like a model's layers). On ``cores`` cores, one unit runs on
-each core side by side, in worker processes, as the checks' own batches do.
+each core side by side, as the checks' own batches do. Units always run in fresh worker processes with
+the garbage collector off, so the state of the check's own process (its heap, its threads) cannot
+speed the reference up or slow it down.
 """
 
 from __future__ import annotations
 
 import time
 
-VERSION = "1"  # bump when the workload changes: every speed measured against it changes with it
+VERSION = "2"  # bump when the workload changes: every speed measured against it changes with it
 
 WORDS = ("good bad film plot acting slow funny dull warm cold bright dark story music long short "
          "great awful clever silly tender brutal quiet loud").split()
 PYTHON_ROUNDS = 900
 MATMUL_SIZE, MATMUL_ROUNDS = 192, 900
+ROUND_S = 0.5  # about one unit here: a check's timed round should last about as long
 
 
 def unit() -> float:
     """One reference unit on this core; returns a checksum so that no work can be skipped."""
+    import gc
+
     import numpy as np
     from threadpoolctl import threadpool_limits
 
+    gc.disable()
     text = [" ".join(WORDS[(i * 7 + j) % len(WORDS)] for j in range(24)) for i in range(200)]
     total = 0
     for _ in range(PYTHON_ROUNDS):
@@ -46,24 +52,21 @@ def unit() -> float:
 
 
 class Reference:
-    """Times one reference unit per core, side by side on ``cores`` cores (in this process when one)."""
+    """Times one reference unit per core, side by side on ``cores`` cores, in worker processes."""
 
     def __init__(self, cores: int = 1):
-        self.cores = max(1, cores)
-        self._pool = None
-        if self.cores > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(self.cores, mp_context=mp.get_context("spawn"))  # no fork of a process torch has threaded
+        self.cores = max(1, cores)
+        # spawned, not forked (the check's process may hold torch's threads); they inherit PYTHONHASHSEED
+        # from it (scoring/executors/isolate.py), as string hashing moves dict-heavy code's speed
+        self._pool = ProcessPoolExecutor(self.cores, mp_context=mp.get_context("spawn"))
         self.seconds()  # warm-up: imports, worker start
 
     def seconds(self) -> float:
         t0 = time.perf_counter()
-        if self._pool is None:
-            unit()
-        else:
-            list(self._pool.map(_unit, range(self.cores)))
+        list(self._pool.map(_unit, range(self.cores)))
         return time.perf_counter() - t0
 
     def close(self) -> None:
@@ -92,8 +95,11 @@ def interleaved(own, reference: Reference, rounds: int, bar=None) -> tuple[list[
 
 
 def per_unit(count: int, own: list[float], ref: list[float]) -> tuple[float, float, float]:
-    """(median, low, high) over rounds of ``count`` items per reference unit: count x ref_i / own_i."""
+    """(median, low, high) over rounds of ``count`` items per reference unit: count x ref_i / own_i. From five
+    rounds on, the interval leaves out the single slowest and fastest round (a round that caught a burst of
+    other work, or missed it, widens a min-max range for nothing)."""
     import statistics
 
     ratios = sorted(count * r / o for o, r in zip(own, ref, strict=True))
-    return statistics.median(ratios), ratios[0], ratios[-1]
+    kept = ratios[1:-1] if len(ratios) >= 5 else ratios
+    return statistics.median(ratios), kept[0], kept[-1]

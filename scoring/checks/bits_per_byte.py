@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
+import sys
 import time
 from importlib import metadata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from scoring import shards, stats
+from scoring import reference_work, shards, stats
 from scoring.adapters import compressors
 from scoring.check import Context, Derived, Metric, Outcome, Shard, machine
 from scoring.checks import corpus
@@ -104,10 +106,16 @@ def aggregate(docs: list[dict], seed: int) -> dict:
     return out
 
 
+def _torch_threads() -> int:
+    """The threads the loaded language model runs on (the reference workload takes as many cores)."""
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else 1
+
+
 @register
 class BitsPerByte(corpus.CorpusCheck):
     name = "bits-per-byte"
-    version = "2"
+    version = "3"
     Args = BitsPerByteArgs
     exclusive = True  # reports tokens per second
     Record = Record
@@ -124,6 +132,12 @@ class BitsPerByte(corpus.CorpusCheck):
         "tokens": Metric("Tokens scored", "count", None),
         "bytes_per_token": Metric("Bytes per token", "other", None),
         "tokens_per_s": machine("Tokens per second", description="tokens scored per second of model time"),
+        "tokens_per_unit": Metric("Tokens per reference unit", "other", True,
+                                  "tokens scored in the time this machine takes for one unit of the reference "
+                                  "workload on the same cores, timed after every document",
+                                  tolerance="machine", interval=("tokens_per_unit_low", "tokens_per_unit_high")),
+        "tokens_per_unit_low": machine("Tokens per reference unit, slowest reference round", "other"),
+        "tokens_per_unit_high": machine("Tokens per reference unit, fastest reference round", "other"),
     }
     detail_metrics = {"bits_per_byte": BPB}
 
@@ -163,20 +177,29 @@ class BitsPerByte(corpus.CorpusCheck):
         score, model = self._scorer(entry, args, ctx)
         load = [round(os.getloadavg()[0], 2)]
         bad = shards.BadLines()
-        items, empty, seconds = [], 0, 0.0
-        for doc in ctx.bar(corpus.documents(entry, args, ctx, shard, bad), desc=f"{args.protocol} {shard.name}",
-                           unit="doc"):
-            if not doc.text:
-                empty += 1
-                continue
-            t0 = time.perf_counter()
-            ll, tokens = score(doc.text)
-            seconds += time.perf_counter() - t0
-            items.append({"shard": shard.name, "line": doc.line, "subset": doc.subset, "ll": ll,
-                          "bytes": shards.utf8_len(doc.text), "tokens": tokens})
+        items, empty, seconds, ref_seconds = [], 0, 0.0, []
+        # a language model's speed is timed in turns with the reference workload on the same cores
+        ref = None if args.protocol == "compressor" else reference_work.Reference(_torch_threads())
+        try:
+            for doc in ctx.bar(corpus.documents(entry, args, ctx, shard, bad), desc=f"{args.protocol} {shard.name}",
+                               unit="doc"):
+                if not doc.text:
+                    empty += 1
+                    continue
+                t0 = time.perf_counter()
+                ll, tokens = score(doc.text)
+                seconds += time.perf_counter() - t0
+                if ref is not None:
+                    ref_seconds.append(ref.seconds())
+                items.append({"shard": shard.name, "line": doc.line, "subset": doc.subset, "ll": ll,
+                              "bytes": shards.utf8_len(doc.text), "tokens": tokens})
+        finally:
+            if ref is not None:
+                ref.close()
         load.append(round(os.getloadavg()[0], 2))
         return {"shard": shard.name, "sha256": shard.sha256, "documents": items, "empty_documents": empty,
-                "seconds": seconds, "load_average": load, "model": model, "bad_lines": bad.as_dict()}
+                "seconds": seconds, "reference_seconds": ref_seconds, "load_average": load, "model": model,
+                "bad_lines": bad.as_dict()}
 
     def merge(self, entry: Entry, args: BitsPerByteArgs, ctx: Context, partials: list[dict]) -> Outcome:
         docs = sorted((d for p in partials for d in p["documents"]), key=lambda d: (d["shard"], d["line"]))
@@ -191,6 +214,11 @@ class BitsPerByte(corpus.CorpusCheck):
         metrics = {**overall, "byte_perplexity": 2 ** overall["bits_per_byte"], "bad_lines": bad["count"]}
         if overall.get("tokens") and seconds:
             metrics["tokens_per_s"] = overall["tokens"] / seconds
+            refs = [s for p in partials for s in p.get("reference_seconds") or []]
+            if refs:  # the model's time in units of the reference workload timed beside it
+                metrics.update(tokens_per_unit=overall["tokens"] * statistics.median(refs) / seconds,
+                               tokens_per_unit_low=overall["tokens"] * min(refs) / seconds,
+                               tokens_per_unit_high=overall["tokens"] * max(refs) / seconds)
         metrics = {k: v for k, v in metrics.items() if v is not None}
         protocol = {"name": args.protocol, "description": PROTOCOLS[args.protocol]}
         if args.protocol != "compressor":
@@ -211,8 +239,10 @@ class BitsPerByte(corpus.CorpusCheck):
                     "aggregate": "-sum(ll) / (sum(bytes) ln 2): documents weighted by their bytes; ll in nats, "
                                  "bytes = UTF-8 bytes of the text field",
                     "interval": "95% percentile bootstrap over documents (2,000 resamples); none for one document",
-                    "speed": "tokens per second of model forward time, load time excluded; the machine's "
-                             "1-minute load average at the start and end of each shard is in load_average",
+                    "speed": "tokens per second of model forward time, load time excluded; after every document "
+                             "one unit of the reference workload runs on the same cores, and tokens per reference "
+                             "unit (median reference time) is what ranks; the machine's 1-minute load average at "
+                             "the start and end of each shard is in load_average",
                 },
             },
             examples=examples,

@@ -91,10 +91,14 @@ def test_no_data_and_no_results_says_why(tiny_project, project_args, capsys, mon
     assert main(["site", *no_data]) == 0
     out = capsys.readouterr().out
     default = tiny_project / "user-cache" / "unfragile" / "data"
-    assert f"unavailable: afinn/classification-accuracy: data file tiny/dev.tsv not found in {default}" in out
+    assert "unavailable: afinn/classification-accuracy: data file tiny/dev.tsv is not in the data dir" in out
     r = _result(tiny_project, "afinn")
     assert r["status"] == "unavailable" and r["metrics"] == {}
-    assert "not found in" in (tiny_project / "site" / "entries" / "afinn" / "index.html").read_text()
+    assert r["reason_code"] == "data-file-offline" and r["reason_params"] == {"file": "tiny/dev.tsv"}
+    raw = (tiny_project / "results" / "afinn" / "classification-accuracy.json").read_text()
+    assert str(default) not in raw and str(tiny_project) not in raw  # no local path is stored
+    page = (tiny_project / "site" / "entries" / "afinn" / "index.html").read_text()
+    assert "tiny/dev.tsv" in page and str(default) not in page
 
 
 def test_committed_lexicon_results_are_consistent():

@@ -3,8 +3,7 @@ throughput board groups and the same Efficiency scores, although their raw sente
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
+import math
 import shutil
 import subprocess
 import sys
@@ -26,11 +25,10 @@ from scoring.validation import load_catalog
 ENTRIES = ["vader", "textblob", "afinn", "tfidf-logreg"]
 
 
-def _spin(stop) -> None:
-    x = 0
-    while not stop.is_set():
-        for _ in range(100_000):
-            x += 1
+# A spinning process per core, each in a session of its own: the checks run in sessions of their own too,
+# and the kernel's autogroup scheduling shares the CPU between sessions, so hogs sharing one session would
+# barely slow them.
+SPIN = "x = 0\nwhile True:\n    x += 1\n"
 
 
 def _project(tmp_path: Path) -> Path:
@@ -75,32 +73,32 @@ def _board_and_efficiency(project: Path, found: dict) -> tuple[list[tuple[str, s
 def test_a_cpu_hog_moves_raw_speed_but_not_groups_or_efficiency(tmp_path, shared_data):
     project = _project(tmp_path)
     quiet = _time(project, tmp_path / "quiet", shared_data)
-    stop = mp.Event()
-    hogs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(usable_cores())]
-    for h in hogs:
-        h.start()
+    hogs = [subprocess.Popen([sys.executable, "-c", SPIN], start_new_session=True) for _ in range(usable_cores())]
     time.sleep(0.5)
     try:
         busy = _time(project, tmp_path / "busy", shared_data)
     finally:
-        stop.set()
-        for h in hogs:
-            h.join(10)
+        for hog in hogs:
+            hog.kill()
+            hog.wait(10)
     raw = {e: busy[(e, "classifier-throughput")].metrics["sentences_per_s"]
            / quiet[(e, "classifier-throughput")].metrics["sentences_per_s"] for e in ENTRIES}
     relative = {e: busy[(e, "classifier-throughput")].metrics["sentences_per_unit"]
                 / quiet[(e, "classifier-throughput")].metrics["sentences_per_unit"] for e in ENTRIES}
     print("busy / quiet, sentences per second:", {e: round(v, 2) for e, v in raw.items()})
     print("busy / quiet, sentences per reference unit:", {e: round(v, 2) for e, v in relative.items()})
-    assert min(raw.values()) < 0.85, "the hog did not slow the checks: the test would prove nothing"
+    assert min(raw.values()) < 0.8, "the hog did not slow the checks: the test would prove nothing"
     groups_quiet, eff_quiet = _board_and_efficiency(project, quiet)
     groups_busy, eff_busy = _board_and_efficiency(project, busy)
     assert groups_quiet == groups_busy
-    # Efficiency: the same score to the whole point the site shows (0-100) within one point
-    assert all(abs(eff_quiet[e] - eff_busy[e]) <= 0.01 for e in ENTRIES), (eff_quiet, eff_busy)
+    # Efficiency stays within three points of 100 (a process's own speed here moves by up to 15%
+    # from one process to the next, quiet or not); raw seconds would have moved it by |log10(raw)| / 4
+    assert all(abs(eff_quiet[e] - eff_busy[e]) <= 0.03 for e in ENTRIES), (eff_quiet, eff_busy)
+    assert max(abs(math.log10(v)) / 4 for v in raw.values()) > max(abs(eff_quiet[e] - eff_busy[e]) for e in ENTRIES)
 
 
 def test_sentences_per_unit_is_the_median_round_and_its_interval_spans_the_rounds():
     mid, low, high = reference_work.per_unit(100, [1.0, 2.0, 0.5], [0.5, 0.5, 0.5])
     assert (mid, low, high) == (50.0, 25.0, 100.0)
-    assert os.cpu_count()
+    mid, low, high = reference_work.per_unit(10, [1.0, 2.0, 0.5, 1.0, 4.0], [1.0] * 5)  # 10, 5, 20, 10, 2.5
+    assert (mid, low, high) == (10.0, 5.0, 10.0)  # the slowest and fastest rounds are left out

@@ -137,6 +137,6 @@ def test_score_fetch_then_measures(tmp_path, server, capsys):
     (tmp_path / "entries" / "models" / "afinn.yaml").write_text(afinn)
     results = ["--results", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache")]
     assert main(["score", *args, *results]) == 0
-    assert "not found in" in capsys.readouterr().out  # without --fetch: unavailable, with the way out
+    assert "is not in the data dir; run `unfragile fetch`" in capsys.readouterr().out  # the way out
     assert main(["score", *args, *results, "--fetch"]) == 0  # retried (unavailable never blocks), now measured
     assert "scored 1 check(s) (1 ok)" in capsys.readouterr().out

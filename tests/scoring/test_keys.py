@@ -67,7 +67,7 @@ def test_unavailable_is_retried_once_the_data_is_there(tiny_project, project_arg
     no_data = [a if a != str(tiny_project / "data") else str(tiny_project / "none") for a in project_args]
     assert main(["score", *no_data]) == 0
     r = json.loads((tiny_project / "results" / "afinn" / "classification-accuracy.json").read_text())
-    assert r["status"] == "unavailable" and "not found" in r["reason"]
+    assert r["status"] == "unavailable" and r["reason_code"] == "data-file-offline"
     capsys.readouterr()
     assert main(["score", *project_args]) == 0  # no --force
     assert "scored 1 check(s) (1 ok)" in capsys.readouterr().out
