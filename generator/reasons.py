@@ -30,6 +30,8 @@ _BY_CODE: dict[str, tuple[str, str]] = {
                             "CI measures it on a machine with network."),
     "url-unreachable": ("Not measured yet: the download counter could not be reached (no network).",
                         "CI measures it on a machine with network."),
+    "hub-file-mismatch": ("Not measured: the Hub served a file whose bytes differ from the pinned revision.",
+                          "The file was deleted; scoring again downloads it anew."),
     "hub-revision-missing": ("Not measured: the pinned revision does not exist on the hub.",
                              "Pin a revision the repository has (a 40-hex commit), then score again."),
     "hub-repo-missing": ("Not measured: the repository is not on the hub (or it is private or gated).",

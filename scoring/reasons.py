@@ -45,6 +45,9 @@ REASONS: dict[str, Reason] = {
                           "Hugging Face cache and HF_HUB_OFFLINE is set", here=True),
     "hub-unreachable": Reason("the weights of {repo} at revision {revision} ({files}) are not in the local "
                               "Hugging Face cache and the hub cannot be reached ({error})", here=True),
+    "hub-file-mismatch": Reason("the Hub served {file} of {repo} at revision {revision} with other bytes than "
+                                "the revision pins (expected {expected}, got {actual}; {more} more file(s) "
+                                "differ); deleted from the cache, nothing was scored"),
     "hub-download-failed": Reason("downloading {repo} at revision {revision} failed ({error})", here=True),
     "hub-revision-missing": Reason("revision {revision} not found in {repo} on the hub: pin a commit the "
                                    "repository has"),

@@ -74,14 +74,62 @@ def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in OFFLINE_VALUES
 
 
+def git_blob_id(data: bytes) -> str:
+    """The git blob id of a file's bytes: what the Hub pins a small (non-LFS) file by."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _pinned_hash(data: bytes, pin: str) -> str:
+    """The bytes' hash in the pin's form: sha256 for a 64-hex (LFS) pin, the git blob id for a 40-hex one."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest() if len(pin) == 64 else git_blob_id(data)
+
+
+def _verify_snapshot(folder: Path, pins: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """Check every file of a Hugging Face cache snapshot byte for byte: against the revision's pins when given
+    (LFS sha256 or git blob id, from the Hub's file metadata), and always against the name of the blob it
+    links to (the cache names a blob by the hash the server announced). A file that fails is deleted, blob
+    and link, so no later run can load it. Returns (file, expected, actual) for each one deleted."""
+    bad = []
+    for link in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = link.relative_to(folder).as_posix()
+        blob = link.resolve()
+        data = blob.read_bytes()
+        for expected in ((pins or {}).get(name), blob.name if link.is_symlink() else None):
+            if expected and len(expected) in (40, 64) and _pinned_hash(data, expected) != expected:
+                bad.append((name, expected, _pinned_hash(data, expected)))
+                blob.unlink(missing_ok=True)
+                link.unlink(missing_ok=True)
+                break
+    return bad
+
+
+def _sibling_pins(info) -> dict[str, str]:
+    """{file: pin} of a revision's files: the LFS sha256 where the file is in LFS, else its git blob id."""
+    pins = {}
+    for s in info.siblings or []:
+        lfs = getattr(s, "lfs", None)
+        sha = (lfs.get("sha256") if isinstance(lfs, dict) else getattr(lfs, "sha256", None)) if lfs else None
+        pin = sha or getattr(s, "blob_id", None)
+        if pin:
+            pins[s.rfilename] = pin
+    return pins
+
+
 def _from_hub(source: HubSource, cap: int) -> Path:
     from huggingface_hub import HfApi, snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     where = f"{source.repo} at revision {source.revision[:12]}"
     try:
-        return Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=HUB_FILES,
-                                      local_files_only=True))
+        cached = Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=HUB_FILES,
+                                        local_files_only=True))
+        if not _verify_snapshot(cached):
+            return cached
+        # a cached file's bytes no longer match the hash it was stored under: deleted, fetched again below
     except LocalEntryNotFoundError:
         pass
     pin = {"repo": source.repo, "revision": source.revision[:12],
@@ -100,10 +148,16 @@ def _from_hub(source: HubSource, cap: int) -> Path:
         raise Unavailable("hub-unreachable", **pin, error=reasons.error_name(err)) from None
     _vet({s.rfilename: s.size or 0 for s in info.siblings or []}, cap, where)  # before downloading anything
     try:
-        return Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=HUB_FILES))
+        folder = Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=HUB_FILES))
     except Exception as err:
         raise Unavailable("hub-download-failed", repo=source.repo, revision=source.revision[:12],
                           error=reasons.error_name(err)) from None
+    bad = _verify_snapshot(folder, _sibling_pins(info))
+    if bad:
+        name, expected, actual = bad[0]
+        raise Unavailable("hub-file-mismatch", repo=source.repo, revision=source.revision[:12], file=name,
+                          expected=expected, actual=actual, more=len(bad) - 1)
+    return folder
 
 
 def locate(entry: Entry, options: HFOptions, models_dir: Path | None = None) -> Located:

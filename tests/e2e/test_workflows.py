@@ -143,3 +143,14 @@ def test_zizmor_finds_nothing_offline():
         pytest.skip(f"zizmor needs the network here: {proc.stderr.strip()[:200]}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No findings" in proc.stdout
+
+
+def test_every_install_on_a_runner_takes_cpu_torch():
+    """PyPI's torch is the CUDA build (plus CUDA libraries): every make call that may install names the CPU index."""
+    for wf in sorted(WORKFLOWS.glob("*.yml")):
+        for line in wf.read_text(encoding="utf-8").splitlines():
+            if re.search(r"run: make (install|site|test)\b", line):
+                assert "TORCH_INDEX=https://download.pytorch.org/whl/cpu" in line, f"{wf.name}: {line.strip()}"
+    dry = subprocess.run(["make", "-n", "-B", "install", "TORCH_INDEX=https://download.pytorch.org/whl/cpu"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in dry.stdout, dry.stdout

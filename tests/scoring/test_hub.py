@@ -156,3 +156,53 @@ def test_adoption_from_pypistats_and_unavailable_offline(tiny_project, project_a
     r = json.loads((tiny_project / "results" / "afinn" / "adoption.json").read_text())
     assert r["status"] == "ok" and r["metrics"] == {"downloads": 4321}
     server.shutdown()
+
+
+def _snapshot_files(cache: Path) -> list[Path]:
+    return [p for p in cache.rglob("*") if p.is_file() and "blobs" in p.parts]
+
+
+@pytest.mark.parametrize("fault", ["same-size wrong bytes", "lying etag"])
+def test_weights_whose_bytes_differ_from_the_pin_are_refused_and_deleted(tiny_project, project_args, hub, tiny_folder,
+                                                                          tmp_path, fault):
+    """The weights come through a cross-origin redirect; bytes that are not the revision's (LFS sha256)
+    end as one refusal naming the file and both hashes, and nothing of them stays in the cache."""
+    import hashlib
+
+    hub.add(REPO, REVISION, tiny_folder)
+    good = (tiny_folder / "model.safetensors").read_bytes()
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF  # same size, one byte flipped
+    hub.serve_instead["model.safetensors"] = bytes(bad)
+    if fault == "lying etag":  # the server announces the hash of what it sends, not of the pinned file
+        hub.etag_instead["model.safetensors"] = hashlib.sha256(bad).hexdigest()
+    _entry(tiny_project)
+    assert main(["score", *project_args]) == 0
+    r = _result(tiny_project)
+    assert r["status"] == "unavailable" and r["reason_code"] == "hub-file-mismatch", r["reason"]
+    assert r["reason_params"]["file"] == "model.safetensors"
+    assert r["reason_params"]["actual"] != r["reason_params"]["expected"]
+    assert "model.safetensors" in hub.downloaded()  # it went through the redirect to the other origin
+    blobs = [p for p in (tmp_path / "hub-cache").rglob("*") if p.is_file() and "blobs" in p.parts]
+    assert all(p.read_bytes() != bytes(bad) for p in blobs)  # nothing of the bad bytes is left
+    # the server is fixed: the next run downloads again and scores, with no hand cleanup
+    hub.serve_instead.clear()
+    hub.etag_instead.clear()
+    assert main(["score", *project_args]) == 0
+    assert _result(tiny_project)["status"] == "ok"
+
+
+def test_a_cached_file_whose_bytes_changed_is_fetched_again(tiny_project, project_args, hub, tiny_folder, tmp_path):
+    hub.add(REPO, REVISION, tiny_folder)
+    _entry(tiny_project)
+    assert main(["score", *project_args]) == 0 and _result(tiny_project)["status"] == "ok"
+    blob = next(p for p in (tmp_path / "hub-cache").rglob("*") if p.is_file() and "blobs" in p.parts
+                and p.stat().st_size == (tiny_folder / "model.safetensors").stat().st_size)
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xFF
+    blob.write_bytes(bytes(data))  # corrupted on disk (or restored from a bad cache)
+    before = len(hub.downloaded())
+    assert main(["score", *project_args, "--force"]) == 0
+    assert _result(tiny_project)["status"] == "ok"
+    assert len(hub.downloaded()) > before  # fetched anew
+    assert blob.read_bytes() == (tiny_folder / "model.safetensors").read_bytes()
