@@ -198,6 +198,15 @@ class Generated:
     removed: list[str]  # files removed because they are no longer produced
 
 
+def _plain_file(path: Path, root: Path) -> Path:
+    """``path`` if it is a regular file inside ``root``: a link (to a file outside the repository, to
+    /proc/self/environ...) would publish whatever it points at, so the build refuses it."""
+    if path.is_symlink() or not path.resolve().is_relative_to(root.resolve()):
+        raise SystemExit(f"{path}: is a link (to {path.resolve()}); pages and evidence must be plain files "
+                         "in the repository: replace it with the file itself")
+    return path
+
+
 def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: Path | None = None, *,
              cache_dir: Path | None = DEFAULT_CACHE, encoder: Encoder | None = None, encoder_name: str | None = None,
              schema: dict | None = None, stale: dict[tuple[str, str], str] | None = None) -> Generated:
@@ -226,9 +235,9 @@ def generate(catalog: dict[str, Entry], results_dir: Path, out: Path, docs_dir: 
     for view in site.entries:  # the evidence behind every number, linked from the pages that show it
         for r in view.results:
             for rel in filter(None, (r.evidence, r.examples)):
-                data[rel] = (results_dir / Path(rel).relative_to("evidence")).read_bytes()
+                data[rel] = _plain_file(results_dir / Path(rel).relative_to("evidence"), results_dir).read_bytes()
     if docs_dir is not None:
         for page in sorted(docs_dir.glob("*.md")):
-            data[page.name] = page.read_bytes()
+            data[page.name] = _plain_file(page, docs_dir).read_bytes()
     synced = output.sync(out, data)
     return Generated(sum(rel.endswith(".md") for rel in data), synced.written, synced.removed)

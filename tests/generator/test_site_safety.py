@@ -182,3 +182,27 @@ def test_script_and_data_urls_are_refused_at_validation(tmp_path, capsys, field,
     err = capsys.readouterr().err
     assert f"{path}:" in err and ("homepage" if field == "homepage" else "claims[0].source") in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("target", ["/proc/self/environ", "outside"])
+def test_a_linked_docs_page_stops_the_build(tmp_path, target):
+    """A hand-written page that is a link would publish what it points at (the environment, a file outside)."""
+    import shutil
+
+    from scoring.entries import entry_files
+    from scoring.validation import load_catalog
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs)
+    outside = tmp_path / "secret.md"
+    outside.write_text("# secret\n")
+    (docs / "leak.md").symlink_to(outside if target == "outside" else Path(target))
+    from generator.render import generate
+
+    catalog, problems = load_catalog(entry_files(ROOT / "entries"), ROOT / "entries")
+    assert problems == []
+    with pytest.raises(SystemExit) as stop:
+        generate(catalog, ROOT / "results", tmp_path / "gen", docs_dir=docs, cache_dir=None, encoder=E.hashing,
+                 encoder_name=E.HASHING_ID)
+    assert "leak.md: is a link" in str(stop.value)
+    assert not (tmp_path / "gen" / "leak.md").exists()
