@@ -47,7 +47,7 @@ def checks_text() -> str:
 
 
 def skeleton(kind: str, entry_id: str, pypi: str | None = None, hub: str | None = None) -> str:
-    """A valid entry to start from; the TODO lines say what to replace."""
+    """An entry to start from: validate refuses it until every TODO is replaced with the contributor's words."""
     if pypi:
         package, _, version = pypi.partition("==")
         source = f'  type: pypi\n  package: {package}\n  version: "{version}"\n'

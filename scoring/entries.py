@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scoring import yaml_loader
 from scoring.yaml_loader import Problem, YamlError
@@ -18,10 +18,46 @@ SHA256 = r"^[0-9a-f]{64}$"
 URL = r"^https?://[^\s<>\"'`]+$"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "entries" / "entry.schema.json"
 
+_PLACEHOLDER = re.compile(r"\bTODO\b")
+
+
+def _no_credentials(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("a URL may not carry a user name or password (the site publishes it as a link): "
+                         "remove the part before '@'")
+    return url
+
+
+def _written(text: str) -> str:
+    if _PLACEHOLDER.search(text):
+        raise ValueError("still the skeleton's placeholder: replace the TODO with your own words")
+    return text
+
+
+def _one_script(text: str) -> str:
+    """A title may not mix Latin letters with Cyrillic or Greek ones in a word ("VАDER" with a Cyrillic А
+    looks like VADER and is another name)."""
+    import unicodedata
+
+    for word in re.findall(r"\w+", text):
+        scripts = {unicodedata.name(ch, "").split(" ")[0] for ch in word if ch.isalpha()}
+        mixed = scripts & {"CYRILLIC", "GREEK"}
+        if mixed and "LATIN" in scripts:
+            odd = ", ".join(f"{ch!r} ({unicodedata.name(ch)})" for ch in word
+                            if unicodedata.name(ch, "").split(" ")[0] in mixed)
+            raise ValueError(f"{word!r} mixes Latin with {' and '.join(sorted(mixed)).title()} letters ({odd}), "
+                             "which look alike: type it in one script")
+    return text
+
+
 Slug = Annotated[str, Field(pattern=SLUG, description="lowercase ASCII letters, digits and '-'")]
-Url = Annotated[str, Field(pattern=URL, max_length=500, description="http(s) URL")]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Line = Annotated[str, Field(min_length=1, max_length=200)]
+Url = Annotated[str, Field(pattern=URL, max_length=500, description="http(s) URL"), AfterValidator(_no_credentials)]
+Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_written)]
+Line = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_written)]
+Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_written), AfterValidator(_one_script)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
 CHECK_REF = r"^(?:[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?/)?[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
 
@@ -50,7 +86,7 @@ class Claim(Strict):
 
 class Capability(Strict):
     id: Slug
-    title: Line
+    title: Title
     summary: Text
     unique: Text
     vs_alternatives: Text
@@ -227,7 +263,8 @@ class Limits(Strict):
     """Resource limits for one unit of work (a check, or one shard of it); unset means the score command's default."""
 
     time_s: float | None = Field(None, gt=0, le=7 * 86400, description="wall-clock seconds before the unit is stopped")
-    memory_mb: int | None = Field(None, ge=64, le=1 << 24, description="address-space limit of the unit's process, MiB")
+    memory_mb: int | None = Field(None, ge=64, le=1 << 18, description="address-space limit of the unit's process, "
+                                                                     "MiB (at most 256 GiB)")
 
 
 class CheckSpec(Strict):
@@ -246,7 +283,7 @@ class Entry(Strict):
     kind: Literal["model", "dataset"]
     type: Literal["fine-tune", "base-model", "encoder", "lexicon", "baseline", "corpus", "benchmark", "instruct-model"]
     task: str | None = Field(None, pattern=SLUG, description="e.g. sentiment-classification, language-modeling")
-    title: Line
+    title: Title
     summary: Text
     license: Line
     homepage: Url | None = None

@@ -103,6 +103,14 @@ def _claim_problems(entry: Entry, doc: yaml_loader.Document, display: str, known
                     hint = f" Did you mean: {', '.join(close)}?" if close else ""
                     problems.append(Problem(display, line, col, yaml_loader.dotted(loc),
                                             f"check {spec.check} reports no metric {claim.metric!r}.{hint}"))
+                elif (declared[claim.metric].unit == "fraction" and claim.value is not None and claim.unit != "%"
+                      and not 0 <= claim.value <= 1):
+                    loc = ("capabilities", c, "claims", k, "value")
+                    line, col = doc.where(loc)
+                    hint = (f": write {claim.value / 100:g}, or keep {claim.value:g} and add unit: \"%\""
+                            if 0 < claim.value <= 100 else "")
+                    problems.append(Problem(display, line, col, yaml_loader.dotted(loc),
+                                            f"{claim.metric} is a fraction between 0 and 1{hint}"))
     return problems
 
 
@@ -124,6 +132,10 @@ def load_catalog(paths: list[Path], entries_dir: Path | None = None) -> tuple[di
             problems.append(Problem(display, line, col, "id", f"duplicate id, also in {first[entry.id]}"))
         elif entry is not None:
             entries[entry.id], first[entry.id] = entry, display
+        if entry is not None and path.parent.name in ("models", "datasets") and f"{entry.kind}s" != path.parent.name:
+            line, col = doc.where(("kind",))
+            problems.append(Problem(display, line, col, "kind", f"kind {entry.kind}, but the file is under "
+                                    f"{path.parent.name}/: move it to entries/{entry.kind}s/ or fix kind"))
         if doc is not None and isinstance(doc.data, dict):
             loaded.append((display, doc, entry))
     known = dict(entries)

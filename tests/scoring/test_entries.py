@@ -197,7 +197,7 @@ def test_id_must_equal_the_file_name_and_be_unique(tiny_project):
     second = tiny_project / "entries" / "datasets" / "sample.yaml"
     second.write_text(SAMPLE, encoding="utf-8")
     _, problems = load_catalog([first, second], tiny_project / "entries")
-    assert [(p.field, p.message.split(",")[0]) for p in problems] == [("id", "duplicate id")]
+    assert [(p.field, p.message.split(",")[0]) for p in problems] == [("id", "duplicate id"), ("kind", "kind model")]
 
 
 def test_aliases_are_reported_once_not_again_by_the_schema(tmp_path):
@@ -214,3 +214,44 @@ def test_data_loc_keeps_keys_named_like_union_tags():
     assert entries_mod._data_loc((), error, data) == ("source", "files", 0, "sha256")
     missing = {"loc": ("source", "files", "copy"), "type": "missing"}
     assert entries_mod._data_loc((), missing, data) == ("source", "copy")
+
+
+# Mistakes a contributor makes that would otherwise validate and be published: (name, edit, line needle,
+# field, message start)
+MISTAKES = [
+    ("credentials in a URL", lambda t: t.replace("license: MIT\n", "license: MIT\nhomepage: https://bob:hunter2@example.org/x\n"),
+     "homepage:", "homepage", "Value error, a URL may not carry a user name or password"),
+    ("memory limit of 15 TiB", lambda t: t.replace("      threshold: 0\n", "      threshold: 0\n    limits:\n      memory_mb: 15728640\n"),
+     "memory_mb:", "checks[0].limits.memory_mb", "Input should be less than or equal to 262144"),
+    ("Cyrillic look-alike in the title", lambda t: t.replace("title: Sample\n", "title: V\u0410DER\n"),
+     "title: V", "title", "Value error, 'V\u0410DER' mixes Latin with Cyrillic letters"),
+    ("untouched skeleton", lambda t: t.replace("title: Sample\n", 'title: "TODO: a short title"\n'),
+     "title:", "title", "Value error, still the skeleton's placeholder"),
+    ("percentage for a fraction", lambda t: t.replace("        value: 0.9\n", "        value: 91.3\n"),
+     "value: 91.3", "capabilities[0].claims[0].value", "accuracy is a fraction between 0 and 1: write 0.913"),
+]
+
+
+@pytest.mark.parametrize("name,edit,needle,field,message", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_common_mistakes_are_refused_with_file_line_and_the_fix(tiny_project, name, edit, needle, field, message):
+    text = edit(SAMPLE)
+    _expect(_problems(tiny_project, text), _at(text, needle), field, message)
+
+
+def test_a_percentage_with_its_unit_is_fine(tiny_project):
+    text = SAMPLE.replace("        value: 0.9\n", '        value: 91.3\n        unit: "%"\n')
+    assert _problems(tiny_project, text) == []
+
+
+def test_an_entry_under_the_wrong_folder_is_refused(tiny_project):
+    text = SAMPLE.replace("kind: model\n", "kind: dataset\ntask: sentiment-classification\n").replace(
+        "type: lexicon", "type: benchmark")
+    found = _problems(tiny_project, text)
+    _expect(found, _at(text, "kind:"), "kind", "kind dataset, but the file is under models/")
+
+
+def test_the_skeleton_of_unfragile_new_does_not_validate_until_filled_in(tiny_project):
+    from scoring.describe import skeleton
+
+    text = skeleton("model", "fresh", pypi="afinn==0.1")
+    assert any("placeholder" in p for p in _problems(tiny_project, text, "fresh"))
