@@ -65,9 +65,11 @@ def stored(unit: Unit, results_dir: Path) -> results.Result | None:
 
 
 def is_current(unit: Unit, results_dir: Path) -> bool:
-    """Up to date: same key, and not ``unavailable`` (what was missing may be here now, so it is retried)."""
+    """Up to date: same key and ``ok``. An ``unavailable`` result is retried (what was missing may be here now),
+    and so is a ``failed`` one: a stored failure (a crash, or one written by hand over a competitor's result)
+    must never stand in for a measurement that can run."""
     found = stored(unit, results_dir)
-    return found is not None and found.key == unit.key and found.status != "unavailable"
+    return found is not None and found.key == unit.key and found.status == "ok"
 
 
 # --- recording (in the parent) ------------------------------------------------------------------

@@ -313,3 +313,22 @@ def test_stale_temp_files_are_swept(tiny_project, test_checks):
     assert main(["score", *args_for(tiny_project)]) == 0
     assert not any(p.exists() for p in stale)
     assert json.loads((tiny_project / "results" / "afinn" / "classification-accuracy.json").read_text())["status"] == "ok"
+
+
+def test_a_stored_failure_never_blocks_a_measurement_that_can_run(tiny_project, project_args, capsys):
+    """Sabotage: someone else's ok result rewritten as failed ("out of memory"), its records deleted."""
+    import json
+
+    from unfragile.cli import main
+
+    assert main(["score", *project_args]) == 0
+    path = tiny_project / "results" / "afinn" / "classification-accuracy.json"
+    r = json.loads(path.read_text())
+    assert r["status"] == "ok"
+    r.update(status="failed", reason="MemoryError (memory limit 64 MiB)", metrics={}, evidence=None)
+    path.write_text(json.dumps(r))
+    (path.parent / "classification-accuracy.examples.jsonl").unlink()
+    capsys.readouterr()
+    assert main(["score", *project_args]) == 0  # no --force
+    assert json.loads(path.read_text())["status"] == "ok"
+    assert (path.parent / "classification-accuracy.examples.jsonl").is_file()
