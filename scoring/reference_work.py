@@ -103,3 +103,10 @@ def per_unit(count: int, own: list[float], ref: list[float]) -> tuple[float, flo
     ratios = sorted(count * r / o for o, r in zip(own, ref, strict=True))
     kept = ratios[1:-1] if len(ratios) >= 5 else ratios
     return statistics.median(ratios), kept[0], kept[-1]
+
+
+def sentence_metrics(count: int, own: list[float], ref: list[float]) -> dict[str, float]:
+    """The relative-speed metrics of a sentence timing (scoring/metrics.py RELATIVE_SPEED_METRICS)."""
+    mid, low, high = per_unit(count, own, ref)
+    return {"sentences_per_unit": mid, "sentences_per_unit_low": low, "sentences_per_unit_high": high,
+            "reference_seconds": min(ref)}

@@ -74,18 +74,20 @@ def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in OFFLINE_VALUES
 
 
-def git_blob_id(data: bytes) -> str:
-    """The git blob id of a file's bytes: what the Hub pins a small (non-LFS) file by."""
+def git_blob_id(path: Path) -> str:
+    """The git blob id of a file: what the Hub pins a small (non-LFS) file by. Read in blocks."""
     import hashlib
 
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size, usedforsecurity=False)
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def _pinned_hash(data: bytes, pin: str) -> str:
-    """The bytes' hash in the pin's form: sha256 for a 64-hex (LFS) pin, the git blob id for a 40-hex one."""
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest() if len(pin) == 64 else git_blob_id(data)
+def _pinned_hash(path: Path, pin: str) -> str:
+    """The file's hash in the pin's form: sha256 for a 64-hex (LFS) pin, the git blob id for a 40-hex one."""
+    return data.sha256_file(path) if len(pin) == 64 else git_blob_id(path)
 
 
 def _verify_snapshot(folder: Path, pins: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
@@ -97,10 +99,10 @@ def _verify_snapshot(folder: Path, pins: dict[str, str] | None = None) -> list[t
     for link in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = link.relative_to(folder).as_posix()
         blob = link.resolve()
-        data = blob.read_bytes()
         for expected in ((pins or {}).get(name), blob.name if link.is_symlink() else None):
-            if expected and len(expected) in (40, 64) and _pinned_hash(data, expected) != expected:
-                bad.append((name, expected, _pinned_hash(data, expected)))
+            actual = _pinned_hash(blob, expected) if expected and len(expected) in (40, 64) else expected
+            if actual != expected:
+                bad.append((name, expected, actual))
                 blob.unlink(missing_ok=True)
                 link.unlink(missing_ok=True)
                 break

@@ -2,9 +2,9 @@
 
 Times the adapter's own ``scores`` over the split's sentences, best of ``repeats`` passes, after one
 untimed warm-up pass; a trained adapter is trained first (not timed). One process, as the adapter
-runs it, on one core (lexicons are single-threaded Python; numeric libraries get one thread). Each pass is followed by one unit of the reference
-workload on one core (scoring/reference_work.py): sentences per reference unit is what compares
-across machines and moments.
+runs it, on one core (lexicons are single-threaded Python; numeric libraries get one thread). Each
+pass is followed by one unit of the reference workload on one core (scoring/reference_work.py):
+sentences per reference unit is what compares across machines and moments.
 """
 
 from __future__ import annotations
@@ -86,11 +86,9 @@ class ClassifierThroughput(Check):
                 one_pass, ref, args.repeats, lambda it: ctx.bar(it, desc="timing", unit="pass"))
         load.append(round(os.getloadavg()[0], 2))
         best = min(times)
-        mid, low, high = reference_work.per_unit(len(sentences), times, ref_times)
         return Outcome(
             metrics={"sentences_per_s": len(sentences) / best, "seconds": best, "n": len(sentences),
-                     "repeats": args.repeats, "sentences_per_unit": mid, "sentences_per_unit_low": low,
-                     "sentences_per_unit_high": high, "reference_seconds": min(ref_times)},
+                     "repeats": args.repeats, **reference_work.sentence_metrics(len(sentences), times, ref_times)},
             details={"hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count()},
                      "timing": {"repeats": args.repeats, "passes_per_round": passes, "seconds": times,
                                 "reference_seconds": ref_times, "reference_cores": 1, "load_average": load},

@@ -118,12 +118,6 @@ def random_model(arch: Architecture, head: str, seed: int):
 ONNX_ENCODERS = "scoring.adapters.encoders"
 
 
-def _relative(count: int, times: list[float], ref_times: list[float]) -> dict[str, float]:
-    mid, low, high = reference_work.per_unit(count, times, ref_times)
-    return {"sentences_per_unit": mid, "sentences_per_unit_low": low, "sentences_per_unit_high": high,
-            "reference_seconds": min(ref_times)}
-
-
 @register
 class Throughput(Check):
     name = "throughput"
@@ -188,7 +182,7 @@ class Throughput(Check):
                    "real_tokens": sum(lengths), "padded_tokens": padded, "padded_tokens_unsorted": unsorted,
                    "padded_tokens_fixed": fixed, "padding_saving": 1 - padded / fixed,
                    "threads": enc.model["threads"], "n": len(sentences),
-                   **_relative(len(sentences), times, ref_times)}
+                   **reference_work.sentence_metrics(len(sentences), times, ref_times)}
         details = {"hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(), "machine": platform.machine()},
                    "precision": "as exported (int8 weights in the ONNX graph)", "runtime": enc.model["runtime"],
                    "batching": f"length-sorted batches of {bs}, each padded to its longest sentence",
@@ -252,7 +246,8 @@ class Throughput(Check):
             "sentences_per_s": len(sentences) / best, "tokens_per_s": sum(lengths) / best, "seconds": best,
             "real_tokens": sum(lengths), "padded_tokens": padded, "padded_tokens_unsorted": unsorted,
             "padded_tokens_fixed": fixed, "padding_saving": 1 - padded / fixed, "threads": hf.use_all_cores(),
-            "n": len(sentences), **parameters, **_relative(len(sentences), times, unit_times),
+            "n": len(sentences), **parameters,
+            **reference_work.sentence_metrics(len(sentences), times, unit_times),
         }
         if reference is not None:
             metrics["speedup_vs_reference"] = min(ref_times) / best
